@@ -1,0 +1,827 @@
+import { Bulkhead } from './bulkhead.js';
+import { Circuit } from './circuit.js';
+import { CircuitState, type RejectingState } from './circuit-state.js';
+import type { Clock } from './clock.js';
+import {
+  BreakerDisposedError,
+  BreakerOptionsError,
+  BulkheadRejectedError,
+  CallTimeoutError,
+  type CircuitOpenError,
+  createCircuitOpenError,
+} from './errors.js';
+import {
+  type BreakerEventMap,
+  type BreakerEventName,
+  type Disposable,
+  Listeners,
+  type StateChangeEvent,
+  toDisposable,
+} from './events.js';
+import type { BreakerOptions, CallOptions, CallbackSource, FallbackFunction } from './options.js';
+import type { CircuitSnapshot } from './snapshot.js';
+import type { BreakerStats } from './stats.js';
+import {
+  ACQUIRE_ASYNC,
+  type CircuitBinding,
+  type CircuitHandle,
+  type CircuitTransition,
+  REJECTED_FORCED_OPEN,
+  REJECTED_HALF_OPEN,
+  REJECTED_OPEN,
+} from './store/circuit-store.js';
+import {
+  describeValue,
+  type ResolvedBreakerOptions,
+  resolveBreakerOptions,
+} from './validate-options.js';
+
+/** The function a breaker protects. It receives an `AbortSignal` if it declares a parameter. */
+export type Protected<T> = (signal: AbortSignal) => T | PromiseLike<T>;
+
+/** How a settled call was counted. */
+export type Outcome = 'success' | 'failure' | 'ignored';
+
+const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
+
+interface VerdictWaiter {
+  resolve(proceed: boolean): void;
+  timer: unknown;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * A circuit breaker: runs calls to a dependency, counts their outcomes, and stops calling the
+ * dependency while it is failing.
+ *
+ * ```ts
+ * const breaker = new Breaker({ name: 'payments', failureThreshold: 5, openDuration: 30_000 });
+ * const quote = await breaker.execute((signal) => fetchQuote(id, { signal }));
+ * ```
+ *
+ * Guarantees, under any interleaving of calls: a transition happens exactly once; `HALF_OPEN` admits
+ * exactly `halfOpenMaxCalls` probes; an outcome from a call admitted under an older state never acts
+ * on a newer one; `stats()` always adds up. No timer runs unless a call timeout or a half-open wait
+ * is pending.
+ */
+export class Breaker {
+  /** The breaker's name. */
+  readonly name: string;
+  /** The validated options, with defaults applied. */
+  readonly options: ResolvedBreakerOptions;
+
+  private readonly circuit: CircuitHandle;
+  private readonly clock: Clock;
+  private readonly bulkhead: Bulkhead | undefined;
+  private readonly timeoutMs: number;
+  /** `Infinity` unless the policy is `slow-call`. */
+  private readonly slowCallDuration: number;
+  /** Whether calls must be timed: the policy needs durations, or someone listens for them. */
+  private timing: boolean;
+  private listeners: Listeners<BreakerEventMap> | undefined;
+  private waiters: Set<VerdictWaiter> | undefined;
+  private disposed = false;
+
+  private nCalls = 0;
+  private nSuccesses = 0;
+  private nFailures = 0;
+  private nTimeouts = 0;
+  private nIgnored = 0;
+  private nRejectedOpen = 0;
+  private nRejectedHalfOpen = 0;
+  private nRejectedForcedOpen = 0;
+  private nRejectedBulkhead = 0;
+  private nSlow = 0;
+  private nFallbacks = 0;
+  private nInFlight = 0;
+  private nOpens = 0;
+  private lastFailureAt: number | undefined;
+
+  /** @throws BreakerOptionsError if an option is invalid. */
+  constructor(options: BreakerOptions) {
+    const resolved = resolveBreakerOptions(options);
+    this.options = resolved;
+    this.name = resolved.name;
+    this.clock = resolved.clock;
+    const reading = this.clock.now();
+    if (typeof reading !== 'number' || !Number.isFinite(reading)) {
+      throw new BreakerOptionsError(
+        this.name,
+        'clock',
+        'a clock whose now() returns a finite number of milliseconds',
+        `a clock whose now() returned ${describeValue(reading)}`,
+      );
+    }
+    this.timeoutMs = resolved.timeout;
+    const policy = resolved.circuit.policy;
+    this.slowCallDuration = policy.kind === 'slow-call' ? policy.slowCallDuration : Infinity;
+    this.timing = policy.kind === 'slow-call';
+    this.bulkhead =
+      resolved.maxConcurrent > 0
+        ? new Bulkhead(resolved.maxConcurrent, resolved.maxQueue)
+        : undefined;
+    const binding: CircuitBinding = {
+      name: this.name,
+      config: resolved.circuit,
+      clock: this.clock,
+      random: resolved.random,
+      initialState: resolved.initialState,
+      onTransition: (transition) => this.onTransition(transition),
+      onError: (error) => this.reportCallbackError(error, 'store'),
+    };
+    this.circuit = resolved.store ? resolved.store.bind(binding) : new Circuit(binding);
+  }
+
+  /** The circuit's state now (an `OPEN` circuit whose period is over reads as `HALF_OPEN`). */
+  get state(): CircuitState {
+    return this.circuit.state();
+  }
+
+  /** Whether `dispose()` has been called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /**
+   * Runs `fn` through the breaker.
+   *
+   * Resolves with `fn`'s result. Rejects with `fn`'s error, a `CircuitOpenError` or
+   * `BulkheadRejectedError` if the call was refused (unless a fallback answers), a `CallTimeoutError`
+   * if `timeout` ran out, or a `BreakerDisposedError` after `dispose()`.
+   *
+   * `fn` receives an `AbortSignal` that aborts on timeout (or with `options.signal`). The signal is
+   * created only if `fn` declares a parameter, so `() => work()` costs nothing extra.
+   */
+  execute<T>(fn: Protected<T>, options?: CallOptions<T>): Promise<T> {
+    return this.bulkhead === undefined ? this.run(fn, options) : this.runInBulkhead(fn, options);
+  }
+
+  /**
+   * Runs `fn` synchronously through the breaker: a refused call throws (or returns the fallback)
+   * at once. If `fn` returns a promise, its settlement is the outcome and a promise of the same
+   * value is returned. Timeouts and half-open waits do not apply; a full bulkhead rejects at once.
+   */
+  executeSync<T>(fn: () => T, options?: CallOptions<T>): T {
+    if (this.disposed) throw new BreakerDisposedError(this.name);
+    if (typeof fn !== 'function') throw this.notAFunction(fn);
+    let generation = this.circuit.tryAcquire();
+    if (generation === ACQUIRE_ASYNC) generation = REJECTED_HALF_OPEN;
+    if (generation < 0) return this.reject(generation, options) as T;
+    const bulkhead = this.bulkhead;
+    if (bulkhead !== undefined && !bulkhead.tryEnter()) {
+      this.circuit.release(generation);
+      return this.rejectByBulkhead(bulkhead, options) as T;
+    }
+    this.nInFlight++;
+    const start = this.timing ? this.clock.now() : NaN;
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      this.nInFlight--;
+      bulkhead?.leave();
+      return this.afterError(error, generation, start, options) as T;
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (value) => {
+          this.nInFlight--;
+          bulkhead?.leave();
+          this.settleSuccess(generation, start);
+          return value;
+        },
+        (error: unknown) => {
+          this.nInFlight--;
+          bulkhead?.leave();
+          return this.afterError(error, generation, start, options);
+        },
+      ) as T;
+    }
+    this.nInFlight--;
+    bulkhead?.leave();
+    this.settleSuccess(generation, start);
+    return result;
+  }
+
+  /**
+   * Takes a permit for a call made outside `execute` (an `Observable`, a stream, a callback API).
+   * Report the outcome on the permit exactly once; later reports are ignored. Throws a
+   * `CircuitOpenError` or `BulkheadRejectedError` synchronously when the call is refused (fallbacks
+   * do not apply: the caller decides what to do).
+   */
+  acquire(): CallPermit {
+    if (this.disposed) throw new BreakerDisposedError(this.name);
+    let generation = this.circuit.tryAcquire();
+    if (generation === ACQUIRE_ASYNC) generation = REJECTED_HALF_OPEN;
+    if (generation < 0) throw this.countRejection(this.rejectionError(generation));
+    const bulkhead = this.bulkhead;
+    if (bulkhead !== undefined && !bulkhead.tryEnter()) {
+      this.circuit.release(generation);
+      throw this.countRejection(
+        new BulkheadRejectedError(this.name, bulkhead.maxConcurrent, bulkhead.maxQueue),
+      );
+    }
+    this.nInFlight++;
+    return new CallPermit(this, generation, this.timing ? this.clock.now() : NaN);
+  }
+
+  /** A consistent snapshot of the breaker's counters and circuit. */
+  stats(): BreakerStats {
+    const view = this.circuit.view();
+    const window = view.window;
+    const rejections =
+      this.nRejectedOpen +
+      this.nRejectedHalfOpen +
+      this.nRejectedForcedOpen +
+      this.nRejectedBulkhead;
+    return {
+      name: this.name,
+      state: view.state,
+      generation: view.generation,
+      calls: this.nCalls,
+      successes: this.nSuccesses,
+      failures: this.nFailures,
+      timeouts: this.nTimeouts,
+      ignored: this.nIgnored,
+      rejections,
+      rejectionsByReason: {
+        open: this.nRejectedOpen,
+        halfOpen: this.nRejectedHalfOpen,
+        forcedOpen: this.nRejectedForcedOpen,
+        bulkhead: this.nRejectedBulkhead,
+      },
+      slowCalls: this.nSlow,
+      fallbacks: this.nFallbacks,
+      inFlight: this.nInFlight,
+      queued: this.bulkhead?.queued ?? 0,
+      windowCalls: window.calls,
+      failureRate: window.calls === 0 ? 0 : window.failures / window.calls,
+      slowCallRate: window.calls === 0 ? 0 : window.slowCalls / window.calls,
+      consecutiveFailures: view.consecutiveFailures,
+      failedProbes: view.failedProbes,
+      opens: this.nOpens,
+      stateSince: view.since,
+      openedAt: view.openedAt,
+      retryAfter: view.retryAfter,
+      lastFailureAt: this.lastFailureAt,
+    };
+  }
+
+  /** The circuit's state as plain data, restorable with the `initialState` option. */
+  toJSON(): CircuitSnapshot & { readonly name: string } {
+    return { name: this.name, ...this.circuit.snapshot() };
+  }
+
+  /** Holds the circuit open (`FORCED_OPEN`): every call is rejected until `reset()`. */
+  isolate(): void {
+    this.assertUsable();
+    this.circuit.transition(CircuitState.ForcedOpen, 'isolate');
+  }
+
+  /** Switches the breaker off (`DISABLED`): every call passes, outcomes are still counted. */
+  disable(): void {
+    this.assertUsable();
+    this.circuit.transition(CircuitState.Disabled, 'disable');
+  }
+
+  /**
+   * Closes the circuit and forgets the trip policy's window and the backoff. Lifetime counters in
+   * `stats()` are kept. Outcomes of calls admitted before the reset no longer count.
+   */
+  reset(): void {
+    this.assertUsable();
+    this.circuit.transition(CircuitState.Closed, 'reset');
+  }
+
+  /**
+   * Releases the breaker: later calls reject with `BreakerDisposedError`, as do calls waiting in the
+   * bulkhead queue or for a half-open verdict; every listener is removed and no timer is left
+   * behind. Calls already running finish undisturbed and are still counted. Idempotent.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.settleWaiters(false);
+    this.bulkhead?.cancel();
+    this.circuit.unbind();
+    this.listeners?.clear();
+  }
+
+  /** Fires on every transition. */
+  onStateChange(listener: (event: StateChangeEvent) => void): Disposable {
+    return this.on('stateChange', listener);
+  }
+
+  /** Fires when the circuit opens. */
+  onOpen(listener: (event: StateChangeEvent) => void): Disposable {
+    return this.on('open', listener);
+  }
+
+  /** Fires when the circuit closes. */
+  onClose(listener: (event: StateChangeEvent) => void): Disposable {
+    return this.on('close', listener);
+  }
+
+  /** Fires when the circuit becomes half-open. */
+  onHalfOpen(listener: (event: StateChangeEvent) => void): Disposable {
+    return this.on('halfOpen', listener);
+  }
+
+  /** Fires for every successful call. */
+  onSuccess(listener: (event: BreakerEventMap['success']) => void): Disposable {
+    return this.on('success', listener);
+  }
+
+  /** Fires for every failed call. */
+  onFailure(listener: (event: BreakerEventMap['failure']) => void): Disposable {
+    return this.on('failure', listener);
+  }
+
+  /** Fires for every timed-out call. */
+  onTimeout(listener: (event: BreakerEventMap['timeout']) => void): Disposable {
+    return this.on('timeout', listener);
+  }
+
+  /** Fires for every rejected call. */
+  onRejection(listener: (event: BreakerEventMap['rejection']) => void): Disposable {
+    return this.on('rejection', listener);
+  }
+
+  /** Fires for every call whose error was ignored. */
+  onIgnored(listener: (event: BreakerEventMap['ignored']) => void): Disposable {
+    return this.on('ignored', listener);
+  }
+
+  /**
+   * Subscribes to an event by name. The typed `onX` methods are shorthands for this.
+   * A listener that throws is reported to `onCallbackError` and never affects the breaker.
+   */
+  on<K extends BreakerEventName>(
+    name: K,
+    listener: (event: BreakerEventMap[K]) => void,
+  ): Disposable {
+    if (this.disposed) return toDisposable(() => undefined);
+    const listeners = (this.listeners ??= new Listeners((error) =>
+      this.reportCallbackError(error, 'listener'),
+    ));
+    const subscription = listeners.add(name, listener);
+    this.updateTiming();
+    return toDisposable(() => {
+      subscription.dispose();
+      this.updateTiming();
+    });
+  }
+
+  /** `using breaker = new Breaker(...)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Running calls
+
+  private async run<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
+    if (this.disposed) throw new BreakerDisposedError(this.name);
+    if (typeof fn !== 'function') throw this.notAFunction(fn);
+    let generation = this.circuit.tryAcquire();
+    if (generation < 0) {
+      if (generation === ACQUIRE_ASYNC || this.mayWaitForVerdict(generation)) {
+        generation = await this.admitSlowly(generation);
+      }
+      if (generation < 0) return this.reject(generation, options) as T;
+    }
+    if (this.timeoutMs > 0) return this.invokeWithTimeout(fn, generation, options);
+    this.nInFlight++;
+    const start = this.timing ? this.clock.now() : NaN;
+    let value: T;
+    try {
+      value = await fn(fn.length === 0 ? (undefined as never) : this.signalFor(options));
+    } catch (error) {
+      this.nInFlight--;
+      return this.afterError(error, generation, start, options) as T;
+    }
+    this.nInFlight--;
+    this.settleSuccess(generation, start);
+    return value;
+  }
+
+  private async runInBulkhead<T>(
+    fn: Protected<T>,
+    options: CallOptions<T> | undefined,
+  ): Promise<T> {
+    if (this.disposed) throw new BreakerDisposedError(this.name);
+    if (typeof fn !== 'function') throw this.notAFunction(fn);
+    const bulkhead = this.bulkhead!;
+    if (!bulkhead.tryEnter()) {
+      // Fail fast rather than queue behind a circuit that would reject the call anyway.
+      const state = this.circuit.state();
+      if (state === CircuitState.Open || state === CircuitState.ForcedOpen) {
+        return this.reject(
+          state === CircuitState.Open ? REJECTED_OPEN : REJECTED_FORCED_OPEN,
+          options,
+        ) as T;
+      }
+      if (!bulkhead.canWait()) return this.rejectByBulkhead(bulkhead, options) as T;
+      if (!(await bulkhead.enter())) throw new BreakerDisposedError(this.name);
+      if (this.disposed) {
+        bulkhead.leave();
+        throw new BreakerDisposedError(this.name);
+      }
+    }
+    try {
+      return await this.run(fn, options);
+    } finally {
+      bulkhead.leave();
+    }
+  }
+
+  private invokeWithTimeout<T>(
+    fn: Protected<T>,
+    generation: number,
+    options: CallOptions<T> | undefined,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const controller = new AbortController();
+      const external = options?.signal;
+      const forward = (): void => controller.abort(external!.reason);
+      if (external !== undefined) {
+        if (external.aborted) forward();
+        else external.addEventListener('abort', forward, { once: true });
+      }
+      this.nInFlight++;
+      const start = this.timing ? this.clock.now() : NaN;
+      let settled = false;
+      const finish = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        this.nInFlight--;
+        this.clock.clearTimeout(timer);
+        external?.removeEventListener('abort', forward);
+        return true;
+      };
+      const timer = this.clock.setTimeout(() => {
+        if (!finish()) return;
+        const error = new CallTimeoutError(this.name, this.timeoutMs);
+        this.settleTimeout(generation, error);
+        controller.abort(error);
+        try {
+          resolve(this.fallbackOrThrow(error, options, this.options.fallbackOnFailure) as T);
+        } catch (thrown) {
+          reject(thrown);
+        }
+      }, this.timeoutMs);
+      const onValue = (value: T): void => {
+        if (!finish()) return;
+        this.settleSuccess(generation, start);
+        resolve(value);
+      };
+      const onError = (error: unknown): void => {
+        if (!finish()) return;
+        try {
+          resolve(this.afterError(error, generation, start, options) as T);
+        } catch (thrown) {
+          reject(thrown);
+        }
+      };
+      let result: T | PromiseLike<T>;
+      try {
+        result = fn(controller.signal);
+      } catch (error) {
+        onError(error);
+        return;
+      }
+      if (isThenable(result)) Promise.resolve(result).then(onValue, onError);
+      else onValue(result);
+    });
+  }
+
+  private signalFor(options: CallOptions<unknown> | undefined): AbortSignal {
+    return options?.signal ?? new AbortController().signal;
+  }
+
+  private mayWaitForVerdict(generation: number): boolean {
+    return generation === REJECTED_HALF_OPEN && this.options.halfOpenWaitTimeout > 0;
+  }
+
+  /**
+   * The slow road to admission: a store that must be asked asynchronously, and waiting (bounded by
+   * `halfOpenWaitTimeout`) for the half-open probes' verdict. Returns a generation or a rejection.
+   */
+  private async admitSlowly(generation: number): Promise<number> {
+    if (generation === ACQUIRE_ASYNC) generation = await this.acquireFromStore();
+    if (this.mayWaitForVerdict(generation) && !this.disposed) {
+      await this.waitForVerdict();
+      if (this.disposed) throw new BreakerDisposedError(this.name);
+      generation = this.circuit.tryAcquire();
+      if (generation === ACQUIRE_ASYNC) generation = await this.acquireFromStore();
+    }
+    return generation;
+  }
+
+  private async acquireFromStore(): Promise<number> {
+    try {
+      return await this.circuit.acquire!();
+    } catch (error) {
+      // A store that cannot decide must not lose the call or crash the caller: treat it as a full
+      // half-open (the call is rejected and may be retried) and report the store's error.
+      this.reportCallbackError(error, 'store');
+      return REJECTED_HALF_OPEN;
+    }
+  }
+
+  private waitForVerdict(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const waiters = (this.waiters ??= new Set());
+      const waiter: VerdictWaiter = {
+        resolve: (proceed) => {
+          if (!waiters.delete(waiter)) return;
+          this.clock.clearTimeout(waiter.timer);
+          resolve(proceed);
+        },
+        timer: undefined,
+      };
+      waiters.add(waiter);
+      waiter.timer = this.clock.setTimeout(
+        () => waiter.resolve(false),
+        this.options.halfOpenWaitTimeout,
+      );
+    });
+  }
+
+  private settleWaiters(proceed: boolean): void {
+    const waiters = this.waiters;
+    if (waiters === undefined || waiters.size === 0) return;
+    for (const waiter of [...waiters]) waiter.resolve(proceed);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Counting outcomes. Counters change before anything is emitted, so a listener reading stats()
+  // sees them add up.
+
+  /** @internal Ends a permit's call: frees its in-flight count and bulkhead slot. */
+  endPermit(): void {
+    this.nInFlight--;
+    this.bulkhead?.leave();
+  }
+
+  /** @internal Used by `CallPermit`. */
+  settleSuccess(generation: number, start: number): void {
+    const duration = start === start ? this.clock.now() - start : NaN;
+    this.nCalls++;
+    this.nSuccesses++;
+    if (duration >= this.slowCallDuration) this.nSlow++;
+    if (this.listeners?.has('success')) {
+      this.listeners.emit('success', { breaker: this.name, duration });
+    }
+    this.circuit.success(generation, duration);
+  }
+
+  private settleTimeout(generation: number, error: CallTimeoutError): void {
+    this.nCalls++;
+    this.nTimeouts++;
+    if (this.timeoutMs >= this.slowCallDuration) this.nSlow++;
+    this.lastFailureAt = this.clock.now();
+    if (this.listeners?.has('timeout')) {
+      this.listeners.emit('timeout', { breaker: this.name, timeout: error.timeout });
+    }
+    this.circuit.failure(generation, this.timeoutMs);
+  }
+
+  /** @internal Classifies and counts an error from an admitted call. Used by `CallPermit`. */
+  settleError(error: unknown, generation: number, start: number, aborted: boolean): Outcome {
+    const duration = start === start ? this.clock.now() - start : NaN;
+    const outcome = aborted ? 'ignored' : this.classify(error);
+    this.nCalls++;
+    if (duration >= this.slowCallDuration && outcome !== 'ignored') this.nSlow++;
+    switch (outcome) {
+      case 'ignored':
+        this.nIgnored++;
+        if (this.listeners?.has('ignored')) {
+          this.listeners.emit('ignored', { breaker: this.name, error });
+        }
+        this.circuit.release(generation);
+        break;
+      case 'success':
+        this.nSuccesses++;
+        if (this.listeners?.has('success')) {
+          this.listeners.emit('success', { breaker: this.name, duration });
+        }
+        this.circuit.success(generation, duration);
+        break;
+      case 'failure':
+        this.nFailures++;
+        this.lastFailureAt = this.clock.now();
+        if (this.listeners?.has('failure')) {
+          this.listeners.emit('failure', { breaker: this.name, error, duration });
+        }
+        this.circuit.failure(generation, duration);
+        break;
+    }
+    return outcome;
+  }
+
+  /** Counts an error from an admitted call, then returns the fallback's answer or rethrows it. */
+  private afterError<T>(
+    error: unknown,
+    generation: number,
+    start: number,
+    options: CallOptions<T> | undefined,
+  ): T | PromiseLike<T> {
+    const aborted = options?.signal?.aborted === true;
+    const outcome = this.settleError(error, generation, start, aborted);
+    return this.fallbackOrThrow(
+      error,
+      options,
+      outcome === 'failure' && this.options.fallbackOnFailure,
+    );
+  }
+
+  private classify(error: unknown): Outcome {
+    const { ignore, isFailure } = this.options;
+    if (ignore !== undefined) {
+      try {
+        if (ignore(error)) return 'ignored';
+      } catch (thrown) {
+        this.reportCallbackError(thrown, 'ignore');
+        return 'failure';
+      }
+    }
+    if (isFailure !== undefined) {
+      try {
+        return isFailure(error) ? 'failure' : 'success';
+      } catch (thrown) {
+        this.reportCallbackError(thrown, 'isFailure');
+        return 'failure';
+      }
+    }
+    return 'failure';
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Rejections and fallbacks
+
+  private rejectionError(code: number): CircuitOpenError {
+    const state: RejectingState =
+      code === REJECTED_OPEN
+        ? CircuitState.Open
+        : code === REJECTED_FORCED_OPEN
+          ? CircuitState.ForcedOpen
+          : CircuitState.HalfOpen;
+    const retryAfter =
+      state === CircuitState.ForcedOpen ? undefined : (this.circuit.retryAfter() ?? 0);
+    return createCircuitOpenError(this.name, state, retryAfter, this.options.rejectionStackTraces);
+  }
+
+  private countRejection<E extends CircuitOpenError | BulkheadRejectedError>(error: E): E {
+    this.nCalls++;
+    let reason: 'open' | 'half-open' | 'forced-open' | 'bulkhead';
+    if (error instanceof BulkheadRejectedError) {
+      this.nRejectedBulkhead++;
+      reason = 'bulkhead';
+    } else {
+      reason = (error as CircuitOpenError).reason;
+      if (reason === 'open') this.nRejectedOpen++;
+      else if (reason === 'half-open') this.nRejectedHalfOpen++;
+      else this.nRejectedForcedOpen++;
+    }
+    if (this.listeners?.has('rejection')) {
+      this.listeners.emit('rejection', { breaker: this.name, reason, error });
+    }
+    return error;
+  }
+
+  /** Counts a circuit rejection, then answers with the fallback or throws the `CircuitOpenError`. */
+  private reject<T>(code: number, options: CallOptions<T> | undefined): T | PromiseLike<T> {
+    const error = this.countRejection(this.rejectionError(code));
+    return this.fallbackOrThrow(error, options, true);
+  }
+
+  private rejectByBulkhead<T>(
+    bulkhead: Bulkhead,
+    options: CallOptions<T> | undefined,
+  ): T | PromiseLike<T> {
+    const error = this.countRejection(
+      new BulkheadRejectedError(this.name, bulkhead.maxConcurrent, bulkhead.maxQueue),
+    );
+    return this.fallbackOrThrow(error, options, true);
+  }
+
+  private fallbackOrThrow<T>(
+    error: unknown,
+    options: CallOptions<T> | undefined,
+    allowed: boolean,
+  ): T | PromiseLike<T> {
+    if (allowed) {
+      const own = options?.fallback;
+      const fallback =
+        own !== undefined ? own : this.options.hasFallback ? this.options.fallback : undefined;
+      if (fallback !== undefined) {
+        this.nFallbacks++;
+        return typeof fallback === 'function'
+          ? (fallback as FallbackFunction<T>)(error, options?.args ?? EMPTY_ARGS)
+          : (fallback as T);
+      }
+    }
+    throw error;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Transitions, listeners, misc.
+
+  private onTransition(transition: CircuitTransition): void {
+    if (transition.to === CircuitState.Open) this.nOpens++;
+    if (this.waiters !== undefined && this.waiters.size > 0) {
+      const to = transition.to;
+      if (to === CircuitState.Closed || to === CircuitState.Disabled) this.settleWaiters(true);
+      else if (to === CircuitState.Open || to === CircuitState.ForcedOpen)
+        this.settleWaiters(false);
+    }
+    const listeners = this.listeners;
+    if (listeners === undefined) return;
+    const event: StateChangeEvent = { breaker: this.name, ...transition };
+    listeners.emit('stateChange', event);
+    if (transition.to === CircuitState.Open) listeners.emit('open', event);
+    else if (transition.to === CircuitState.Closed) listeners.emit('close', event);
+    else if (transition.to === CircuitState.HalfOpen) listeners.emit('halfOpen', event);
+  }
+
+  private updateTiming(): void {
+    const l = this.listeners;
+    this.timing =
+      this.slowCallDuration !== Infinity ||
+      (l !== undefined && (l.has('success') || l.has('failure')));
+  }
+
+  private reportCallbackError(error: unknown, source: CallbackSource): void {
+    try {
+      this.options.onCallbackError(error, source, this.name);
+    } catch {
+      // The reporter itself threw: nothing else can be done, and the breaker is unaffected.
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.disposed) throw new BreakerDisposedError(this.name);
+  }
+
+  private notAFunction(value: unknown): TypeError {
+    return new TypeError(
+      `Circuit breaker "${this.name}": execute expects a function, received ${describeValue(value)}`,
+    );
+  }
+}
+
+/**
+ * A permit for one call made outside `execute` (see `Breaker.acquire`). Report the outcome exactly
+ * once with `success`, `failure` or `release`; anything after the first report is ignored.
+ */
+export class CallPermit {
+  private done = false;
+
+  /** @internal */
+  constructor(
+    private readonly breaker: Breaker,
+    private readonly generation: number,
+    private readonly start: number,
+  ) {}
+
+  /** Whether an outcome has been reported. */
+  get settled(): boolean {
+    return this.done;
+  }
+
+  /** The call succeeded. */
+  success(): void {
+    if (!this.finish()) return;
+    this.breaker.settleSuccess(this.generation, this.start);
+  }
+
+  /**
+   * The call failed with `error`, classified like any call (`ignore`, `isFailure`). Returns how it
+   * was counted, or `undefined` if the permit had already been settled.
+   */
+  failure(error: unknown): Outcome | undefined {
+    if (!this.finish()) return undefined;
+    return this.breaker.settleError(error, this.generation, this.start, false);
+  }
+
+  /** The call ended with no verdict (cancelled, unsubscribed): counted as ignored, frees its probe slot. */
+  release(): void {
+    if (!this.finish()) return;
+    this.breaker.settleError(undefined, this.generation, this.start, true);
+  }
+
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.breaker.endPermit();
+    return true;
+  }
+}

@@ -1,0 +1,311 @@
+import { openPeriod } from './backoff.js';
+import { CircuitState, type TransitionReason } from './circuit-state.js';
+import type { Clock } from './clock.js';
+import { createPolicy } from './policies/create-policy.js';
+import type { TripPolicy } from './policies/trip-policy.js';
+import type { CircuitSnapshot } from './snapshot.js';
+import {
+  REJECTED_FORCED_OPEN,
+  REJECTED_HALF_OPEN,
+  REJECTED_OPEN,
+  type CircuitBinding,
+  type CircuitHandle,
+  type CircuitTransition,
+  type CircuitView,
+} from './store/circuit-store.js';
+import type { CircuitConfig } from './validate-options.js';
+
+/**
+ * The circuit's inner state. Each state carries what it needs and nothing else: only `OPEN` has an
+ * end time, only `HALF_OPEN` has probes.
+ */
+type InnerState =
+  | { readonly state: typeof CircuitState.Closed; readonly since: number }
+  | {
+      readonly state: typeof CircuitState.Open;
+      readonly since: number;
+      readonly openUntil: number;
+      readonly failedProbes: number;
+    }
+  | {
+      readonly state: typeof CircuitState.HalfOpen;
+      readonly since: number;
+      readonly failedProbes: number;
+      /** Probe slots taken (in flight or succeeded). */
+      admitted: number;
+      succeeded: number;
+      /** Start times of the probes in flight, oldest first. */
+      readonly starts: number[];
+    }
+  | { readonly state: typeof CircuitState.ForcedOpen; readonly since: number }
+  | { readonly state: typeof CircuitState.Disabled; readonly since: number };
+
+/**
+ * The circuit breaker state machine, in memory: the whole of the engine's decision-making.
+ *
+ * Every transition is one synchronous step (check, then act, with nothing in between), so it
+ * happens exactly once however many calls settle in the same tick. Each transition increments the
+ * generation; an outcome reported for any other generation than the current one changes nothing.
+ * There are no timers: `OPEN` becomes `HALF_OPEN`, and an expired probe re-opens the circuit, when
+ * the next call or state read notices that the time has come.
+ */
+export class Circuit implements CircuitHandle {
+  private inner: InnerState;
+  private generation: number;
+  private readonly policy: TripPolicy;
+  private consecutiveFailures = 0;
+  /** The latest clock reading: readings are never allowed to go back. */
+  private lastNow: number;
+  private bound = true;
+  private readonly config: CircuitConfig;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly notify: (transition: CircuitTransition) => void;
+
+  constructor(binding: Omit<CircuitBinding, 'name' | 'onError'>) {
+    this.config = binding.config;
+    this.clock = binding.clock;
+    this.random = binding.random;
+    this.notify = binding.onTransition;
+    this.policy = createPolicy(this.config.policy);
+    const start = this.clock.now();
+    this.lastNow = Number.isFinite(start) ? start : 0;
+    const restored = binding.initialState;
+    this.generation = restored?.generation ?? 0;
+    this.inner = restored ? restore(restored) : { state: CircuitState.Closed, since: this.lastNow };
+  }
+
+  state(): CircuitState {
+    const inner = this.inner;
+    if (inner.state === CircuitState.Open || inner.state === CircuitState.HalfOpen) {
+      this.advance(this.now());
+    }
+    return this.inner.state;
+  }
+
+  tryAcquire(): number {
+    const state = this.inner.state;
+    if (state === CircuitState.Closed || state === CircuitState.Disabled) return this.generation;
+    return this.acquireSlow();
+  }
+
+  success(generation: number, duration: number): void {
+    if (generation !== this.generation || !this.bound) return;
+    const inner = this.inner;
+    if (inner.state === CircuitState.Closed) {
+      this.consecutiveFailures = 0;
+      const reason = this.policy.success(this.policy.needsTime ? this.now() : 0, duration);
+      if (reason !== undefined) this.open(reason, 0);
+    } else if (inner.state === CircuitState.HalfOpen) {
+      // Settle time-based business first: a probe that outlived its permit has already re-opened
+      // the circuit, whether or not anyone looked, and its success is then late.
+      this.advance(this.now());
+      if (this.inner !== inner) return;
+      inner.starts.shift();
+      if (++inner.succeeded >= this.config.halfOpenMaxCalls) this.close('probes-succeeded');
+    }
+  }
+
+  failure(generation: number, duration: number): void {
+    if (generation !== this.generation || !this.bound) return;
+    const inner = this.inner;
+    if (inner.state === CircuitState.Closed) {
+      this.consecutiveFailures++;
+      const reason = this.policy.failure(this.policy.needsTime ? this.now() : 0, duration);
+      if (reason !== undefined) this.open(reason, 0);
+    } else if (inner.state === CircuitState.HalfOpen) {
+      this.advance(this.now());
+      if (this.inner !== inner) return;
+      this.open('probe-failed', inner.failedProbes + 1);
+    } else if (inner.state === CircuitState.Disabled) {
+      this.consecutiveFailures++;
+    }
+  }
+
+  release(generation: number): void {
+    if (generation !== this.generation || !this.bound) return;
+    const inner = this.inner;
+    if (inner.state === CircuitState.HalfOpen) {
+      this.advance(this.now());
+      if (this.inner !== inner) return;
+      inner.starts.shift();
+      inner.admitted--;
+    }
+  }
+
+  transition(
+    to: 'CLOSED' | 'FORCED_OPEN' | 'DISABLED',
+    reason: 'reset' | 'isolate' | 'disable',
+  ): void {
+    if (!this.bound) return;
+    if (this.inner.state === to) {
+      if (to === CircuitState.Closed) {
+        this.policy.reset();
+        this.consecutiveFailures = 0;
+      }
+      return;
+    }
+    if (to === CircuitState.Closed) this.close(reason);
+    else this.moveTo({ state: to, since: this.now() }, reason, undefined);
+  }
+
+  view(): CircuitView {
+    const now = this.now();
+    this.advance(now);
+    const inner = this.inner;
+    return {
+      state: inner.state,
+      generation: this.generation,
+      since: inner.since,
+      openedAt: inner.state === CircuitState.Open ? inner.since : undefined,
+      retryAfter: this.retryAfterAt(now),
+      failedProbes: 'failedProbes' in inner ? inner.failedProbes : 0,
+      consecutiveFailures: this.consecutiveFailures,
+      probesInFlight: inner.state === CircuitState.HalfOpen ? inner.starts.length : 0,
+      window: this.policy.view(now),
+    };
+  }
+
+  /** Milliseconds until probes may go, as `CircuitOpenError.retryAfter` reports it. */
+  retryAfter(): number | undefined {
+    return this.retryAfterAt(this.now());
+  }
+
+  snapshot(): CircuitSnapshot {
+    this.advance(this.now());
+    const inner = this.inner;
+    const base = {
+      state: inner.state,
+      generation: this.generation,
+      since: inner.since,
+      failedProbes: 'failedProbes' in inner ? inner.failedProbes : 0,
+    };
+    return inner.state === CircuitState.Open
+      ? { ...base, openedAt: inner.since, openUntil: inner.openUntil }
+      : base;
+  }
+
+  unbind(): void {
+    this.bound = false;
+  }
+
+  private now(): number {
+    const t = this.clock.now();
+    // A clock stepping back (or a hostile one returning NaN) must not reopen a closed period or
+    // stretch an open one: hold the latest good reading instead.
+    if (t > this.lastNow) this.lastNow = t;
+    return this.lastNow;
+  }
+
+  private acquireSlow(): number {
+    const now = this.now();
+    this.advance(now);
+    const inner = this.inner;
+    switch (inner.state) {
+      case CircuitState.Closed:
+      case CircuitState.Disabled:
+        return this.generation;
+      case CircuitState.Open:
+        return REJECTED_OPEN;
+      case CircuitState.ForcedOpen:
+        return REJECTED_FORCED_OPEN;
+      case CircuitState.HalfOpen:
+        if (inner.admitted >= this.config.halfOpenMaxCalls) return REJECTED_HALF_OPEN;
+        inner.admitted++;
+        inner.starts.push(now);
+        return this.generation;
+    }
+  }
+
+  /** Applies the transitions that time alone makes due. */
+  private advance(now: number): void {
+    const inner = this.inner;
+    if (inner.state === CircuitState.Open) {
+      if (now >= inner.openUntil) {
+        this.moveTo(
+          {
+            state: CircuitState.HalfOpen,
+            since: now,
+            failedProbes: inner.failedProbes,
+            admitted: 0,
+            succeeded: 0,
+            starts: [],
+          },
+          'open-period-elapsed',
+          undefined,
+        );
+      }
+    } else if (inner.state === CircuitState.HalfOpen) {
+      const oldest = inner.starts[0];
+      if (oldest !== undefined && now - oldest >= this.config.probeExpiry) {
+        this.open('probe-expired', inner.failedProbes + 1);
+      }
+    }
+  }
+
+  private retryAfterAt(now: number): number | undefined {
+    const inner = this.inner;
+    if (inner.state === CircuitState.Open) return Math.max(0, inner.openUntil - now);
+    if (inner.state === CircuitState.HalfOpen) return 0;
+    return undefined;
+  }
+
+  private open(reason: TransitionReason, failedProbes: number): void {
+    const now = this.now();
+    const period = openPeriod(
+      this.config.openDuration,
+      this.config.backoff,
+      failedProbes,
+      this.random,
+    );
+    this.moveTo(
+      { state: CircuitState.Open, since: now, openUntil: now + period, failedProbes },
+      reason,
+      period,
+    );
+  }
+
+  private close(reason: TransitionReason): void {
+    this.policy.reset();
+    this.consecutiveFailures = 0;
+    this.moveTo({ state: CircuitState.Closed, since: this.now() }, reason, undefined);
+  }
+
+  private moveTo(
+    next: InnerState,
+    reason: TransitionReason,
+    openDuration: number | undefined,
+  ): void {
+    const from = this.inner.state;
+    this.inner = next;
+    const generation = ++this.generation;
+    this.notify(
+      openDuration === undefined
+        ? { from, to: next.state, reason, generation, at: next.since }
+        : { from, to: next.state, reason, generation, at: next.since, openDuration },
+    );
+  }
+}
+
+function restore(snapshot: CircuitSnapshot): InnerState {
+  switch (snapshot.state) {
+    case CircuitState.Open:
+      return {
+        state: CircuitState.Open,
+        since: snapshot.openedAt ?? snapshot.since,
+        openUntil: snapshot.openUntil ?? snapshot.since,
+        failedProbes: snapshot.failedProbes,
+      };
+    case CircuitState.HalfOpen:
+      // Probes do not survive a restart: restore as open with the period over, so the next call
+      // is a fresh probe.
+      return {
+        state: CircuitState.Open,
+        since: snapshot.since,
+        openUntil: snapshot.since,
+        failedProbes: snapshot.failedProbes,
+      };
+    default:
+      return { state: snapshot.state, since: snapshot.since };
+  }
+}

@@ -63,6 +63,7 @@ export {
 } from './store/circuit-store.js';
 export { InMemoryStore } from './store/in-memory.store.js';
 export { Circuit } from './circuit.js';
+export { mergeBreakerOptions } from './merge-options.js';
 export {
   BREAKER_OPTION_NAMES,
   type CircuitConfig,

@@ -138,13 +138,9 @@ export class Circuit implements CircuitHandle {
     reason: 'reset' | 'isolate' | 'disable',
   ): void {
     if (!this.bound) return;
-    if (this.inner.state === to) {
-      if (to === CircuitState.Closed) {
-        this.policy.reset();
-        this.consecutiveFailures = 0;
-      }
-      return;
-    }
+    // A reset always starts a fresh CLOSED generation, even from CLOSED, so that outcomes of calls
+    // admitted before it no longer count. Isolating or disabling twice changes nothing.
+    if (this.inner.state === to && to !== CircuitState.Closed) return;
     if (to === CircuitState.Closed) this.close(reason);
     else this.moveTo({ state: to, since: this.now() }, reason, undefined);
   }

@@ -31,6 +31,14 @@ function addsUp(s: BreakerStats): boolean {
   return s.calls === s.successes + s.failures + s.timeouts + s.ignored + s.rejections;
 }
 
+function settle(call: {
+  d: { resolve(v: number): void; reject(e: unknown): void };
+  fails: boolean;
+}) {
+  if (call.fails) call.d.reject(new Boom());
+  else call.d.resolve(1);
+}
+
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -52,8 +60,7 @@ describe('seed 000 (Python, RLock-guarded breaker), scenarios at 10x', () => {
     let streak = 0;
     let expectedStreak = 0;
     for (const c of shuffle([...calls], random)) {
-      if (c.fails) c.d.reject(new Boom());
-      else c.d.resolve(1);
+      settle(c);
       streak = c.fails ? streak + 1 : 0;
       expectedStreak = streak;
     }
@@ -129,11 +136,11 @@ describe('seed 000 (Python, RLock-guarded breaker), scenarios at 10x', () => {
       snapshots.push(b.stats());
     });
     calls.forEach((c, i) => {
-      if (i % 2 === 0) c.fails ? c.d.reject(new Boom()) : c.d.resolve(1);
+      if (i % 2 === 0) settle(c);
     });
     await flush(2);
     calls.forEach((c, i) => {
-      if (i % 2 === 1) c.fails ? c.d.reject(new Boom()) : c.d.resolve(1);
+      if (i % 2 === 1) settle(c);
     });
     await Promise.all([...results, ...checks]);
     expect(snapshots).toHaveLength(200);
@@ -240,7 +247,7 @@ describe('seed 002 (C#, lock-free fast path), scenarios at 10x', () => {
       results.push(outcome(b.execute(() => c.d.promise)));
       if (i % 10 === 9) {
         const batch = shuffle(calls.slice(i - 9, i + 1), random);
-        for (const x of batch) x.fails ? x.d.reject(new Boom()) : x.d.resolve(1);
+        for (const x of batch) settle(x);
         await flush(1);
         clock.advance(Math.floor(random() * 30));
       }

@@ -241,7 +241,7 @@ export class Circuit implements CircuitHandle {
 
   private retryAfterAt(now: number): number | undefined {
     const inner = this.inner;
-    if (inner.state === CircuitState.Open) return Math.max(0, inner.openUntil - now);
+    if (inner.state === CircuitState.Open) return Math.max(0, Math.ceil(inner.openUntil - now));
     if (inner.state === CircuitState.HalfOpen) return 0;
     return undefined;
   }

@@ -23,7 +23,7 @@ describe('Listeners', () => {
     const l = new Listeners<Map>(() => undefined);
     const got: string[] = [];
     let late: { dispose(): void } | undefined;
-    const second = { dispose: () => undefined };
+    const second: { dispose: () => void } = { dispose: () => undefined };
     l.add('a', () => {
       got.push('first');
       late = l.add('a', () => got.push('late'));

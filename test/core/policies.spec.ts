@@ -32,6 +32,25 @@ describe('CountWindowPolicy', () => {
     expect(p.failure()).toBe('failure-rate');
   });
 
+  it('a rate exactly at the threshold trips, whatever floating point makes of threshold * calls', () => {
+    // 0.3 * 10 === 3.0000000000000004: a multiplication would miss this crossing.
+    const p = new CountWindowPolicy(10, 10, 0.3);
+    for (let i = 0; i < 7; i++) p.success();
+    p.failure();
+    p.failure();
+    expect(p.failure()).toBe('failure-rate');
+    const t = new TimeWindowPolicy(1_000, 10, 10, 0.3);
+    for (let i = 0; i < 7; i++) t.success(0);
+    t.failure(0);
+    t.failure(0);
+    expect(t.failure(0)).toBe('failure-rate');
+    const s = new SlowCallPolicy(10, 10, 0.3, 1_000, 1);
+    for (let i = 0; i < 7; i++) s.success(0, 1);
+    s.failure(0, 1);
+    s.failure(0, 1);
+    expect(s.failure(0, 1)).toBe('failure-rate');
+  });
+
   it('counts only the last windowSize calls: old failures slide out', () => {
     const p = new CountWindowPolicy(4, 4, 0.75);
     p.failure();

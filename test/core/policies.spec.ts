@@ -33,21 +33,22 @@ describe('CountWindowPolicy', () => {
   });
 
   it('a rate exactly at the threshold trips, whatever floating point makes of threshold * calls', () => {
-    // 0.3 * 10 === 3.0000000000000004: a multiplication would miss this crossing.
-    const p = new CountWindowPolicy(10, 10, 0.3);
-    for (let i = 0; i < 7; i++) p.success();
-    p.failure();
-    p.failure();
+    // 0.28 * 25 === 7.000000000000001: a multiplication would miss 7 failures in 25 calls.
+    const p = new CountWindowPolicy(25, 25, 0.28);
+    const t = new TimeWindowPolicy(1_000, 10, 25, 0.28);
+    const s = new SlowCallPolicy(25, 25, 0.28, 1_000, 1);
+    for (let i = 0; i < 18; i++) {
+      p.success();
+      t.success(0);
+      s.success(0, 1);
+    }
+    for (let i = 0; i < 6; i++) {
+      p.failure();
+      t.failure(0);
+      s.failure(0, 1);
+    }
     expect(p.failure()).toBe('failure-rate');
-    const t = new TimeWindowPolicy(1_000, 10, 10, 0.3);
-    for (let i = 0; i < 7; i++) t.success(0);
-    t.failure(0);
-    t.failure(0);
     expect(t.failure(0)).toBe('failure-rate');
-    const s = new SlowCallPolicy(10, 10, 0.3, 1_000, 1);
-    for (let i = 0; i < 7; i++) s.success(0, 1);
-    s.failure(0, 1);
-    s.failure(0, 1);
     expect(s.failure(0, 1)).toBe('failure-rate');
   });
 

@@ -16,8 +16,8 @@ export interface PolicyView {
  * Every method is O(1).
  *
  * Rates are compared as `failures / calls >= threshold`, never `failures >= threshold * calls`: the
- * quotient of two integers is correctly rounded, so 3 failures in 10 calls meets a 0.3 threshold,
- * while `0.3 * 10` is 3.0000000000000004 and would not.
+ * quotient of two integers is correctly rounded, so 7 failures in 25 calls meets a 0.28 threshold,
+ * while `0.28 * 25` is 7.000000000000001 and would not.
  */
 export interface TripPolicy {
   /** Whether `success`/`failure`/`view` need a real `now` (otherwise 0 is passed). */

@@ -75,6 +75,11 @@ export class Circuit implements CircuitHandle {
     this.inner = restored ? restore(restored) : { state: CircuitState.Closed, since: this.lastNow };
   }
 
+  /** The current generation (no time-based transition is applied). */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
   state(): CircuitState {
     const inner = this.inner;
     if (inner.state === CircuitState.Open || inner.state === CircuitState.HalfOpen) {

@@ -75,6 +75,11 @@ export class Circuit implements CircuitHandle {
     this.inner = restored ? restore(restored) : { state: CircuitState.Closed, since: this.lastNow };
   }
 
+  /** The current state, without applying any time-based transition. */
+  get currentState(): CircuitState {
+    return this.inner.state;
+  }
+
   /** The current generation (no time-based transition is applied). */
   get currentGeneration(): number {
     return this.generation;

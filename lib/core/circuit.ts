@@ -1,5 +1,5 @@
 import { openPeriod } from './backoff.js';
-import { CircuitState, type TransitionReason } from './circuit-state.js';
+import { CircuitState, type TransitionReason, type TripReason } from './circuit-state.js';
 import type { Clock } from './clock.js';
 import { createPolicy } from './policies/create-policy.js';
 import type { TripPolicy } from './policies/trip-policy.js';
@@ -141,6 +141,14 @@ export class Circuit implements CircuitHandle {
       inner.starts.shift();
       inner.admitted--;
     }
+  }
+
+  /**
+   * Opens a CLOSED circuit for `reason`, as its own policy would. Used by a shared store when the
+   * shared circuit finds that this breaker alone is failing.
+   */
+  trip(reason: TripReason): void {
+    if (this.bound && this.inner.state === CircuitState.Closed) this.open(reason, 0);
   }
 
   transition(

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { openPeriod } from '../core/backoff.js';
 import { CircuitState, type TransitionReason } from '../core/circuit-state.js';
 import { Circuit } from '../core/circuit.js';
+import { createPolicy } from '../core/policies/create-policy.js';
+import type { TripPolicy } from '../core/policies/trip-policy.js';
+import type { TripReason } from '../core/circuit-state.js';
 import type { CircuitSnapshot } from '../core/snapshot.js';
 import {
   ACQUIRE_ASYNC,
@@ -65,12 +68,15 @@ const MAX_BATCH = 500;
 /**
  * One breaker's connection to a circuit shared through Redis.
  *
- * It holds two things: a copy of the fleet's circuit (updated by script answers and pushed
- * transitions), and the breaker's own in-memory circuit, fed with this instance's outcomes. The
- * breaker sees one state: its own circuit's when that one is not CLOSED (this instance is failing on
- * its own, or the fleet is unreachable), otherwise the fleet's. Admission reads both synchronously;
- * only a half-open fleet needs Redis (for a probe lease). Generations seen by the breaker are this
- * handle's own: they change whenever either circuit changes, so a late outcome never reaches either.
+ * It holds three things: a copy of the fleet's circuit (updated by script answers and pushed
+ * transitions), the breaker's own in-memory circuit, and, while shared, this instance's own trip
+ * policy. The own circuit decides when Redis is unreachable (it is fed every outcome then), and when
+ * this instance alone is failing: its own policy says trip while Redis, having counted those
+ * failures, still says the fleet is closed (a quorum of instances is needed to open the fleet). It
+ * then opens, probes and closes on its own, leaving the fleet closed. Otherwise the fleet decides. Admission reads both synchronously; only a half-open fleet needs Redis (for a
+ * probe lease), and, after a failure, the next admission waits for Redis to have counted it.
+ * Generations seen by the breaker are this handle's own: they change whenever either circuit
+ * changes, so a late outcome never reaches either.
  */
 export class RedisCircuit implements CircuitHandle {
   readonly name: string;
@@ -91,6 +97,14 @@ export class RedisCircuit implements CircuitHandle {
   private batchGeneration = -1;
   private flushPending = false;
   private refreshing = false;
+  /** Failures queued or on their way to Redis, whose verdict this instance has not heard yet. */
+  private queuedFailures = 0;
+  private sentFailures = 0;
+  private ackWaiters: Array<() => void> = [];
+  /** This instance's own view of its outcomes while the fleet decides (bad-instance protection). */
+  private readonly ownPolicy: TripPolicy;
+  /** What the own policy said at the last outcome, to act on once Redis has answered. */
+  private ownVerdict: TripReason | undefined;
 
   constructor(
     private readonly store: RedisStore,
@@ -106,6 +120,7 @@ export class RedisCircuit implements CircuitHandle {
       initialState: binding.initialState,
       onTransition: (t) => this.bump(t.reason, t.openDuration),
     });
+    this.ownPolicy = createPolicy(binding.config.policy);
     this.epoch = this.localGeneration = this.local.currentGeneration;
     this.effective = this.local.currentState;
     this.since = binding.clock.now();
@@ -177,12 +192,39 @@ export class RedisCircuit implements CircuitHandle {
         case CircuitState.HalfOpen:
           return this.now() < f.fullUntil ? REJECTED_HALF_OPEN : ACQUIRE_ASYNC;
       }
+      // After a failure, admit only once Redis has counted it: otherwise an instance whose calls
+      // fail fast would keep sending failing calls until the fleet's verdict reached it.
+      if (f.state === CircuitState.Closed && this.unacknowledged() > 0) return ACQUIRE_ASYNC;
     }
     return this.localAcquire();
   }
 
   async acquire(): Promise<number> {
-    if (!this.shared) return this.localAcquire();
+    // A CLOSED fleet and failures of this instance not yet counted: wait for Redis's answer (it
+    // comes within commandTimeout, or the store degrades and wakes everyone), then decide again.
+    // While callers wait no new call starts here, so the wait ends.
+    while (
+      this.shared &&
+      this.fleet?.state === CircuitState.Closed &&
+      this.local.currentState === CircuitState.Closed &&
+      this.unacknowledged() > 0
+    ) {
+      await new Promise<void>((resolve) => this.ackWaiters.push(resolve));
+      if (!this.bound) return REJECTED_OPEN;
+    }
+    const f0 = this.fleet;
+    if (
+      !this.shared ||
+      f0 === undefined ||
+      this.local.currentState !== CircuitState.Closed ||
+      f0.state === CircuitState.Closed ||
+      f0.state === CircuitState.Disabled
+    ) {
+      const generation = this.tryAcquire();
+      return generation === ACQUIRE_ASYNC ? this.acquire() : generation;
+    }
+    if (f0.state === CircuitState.ForcedOpen) return REJECTED_FORCED_OPEN;
+    if (f0.state === CircuitState.Open && this.now() < f0.openUntil) return REJECTED_OPEN;
     const lease = `${this.store.instanceId}:${++this.leaseCount}`;
     let reply: FleetReply;
     try {
@@ -282,6 +324,8 @@ export class RedisCircuit implements CircuitHandle {
   unbind(): void {
     if (!this.bound) return;
     this.bound = false;
+    this.sentFailures = 0;
+    this.dropBatch();
     this.local.unbind();
     this.store.unbind(this);
   }
@@ -297,7 +341,12 @@ export class RedisCircuit implements CircuitHandle {
     if (this.shared === shared || !this.bound) return;
     this.shared = shared;
     this.leases = [];
-    this.batch = [];
+    this.dropBatch();
+    if (!shared) {
+      // Answers from a Redis that is gone will never come: nobody waits for them.
+      this.sentFailures = 0;
+      this.acknowledge(0);
+    }
     this.bump('remote');
     this.binding.onStoreStatus?.(shared ? 'shared' : 'degraded', error);
   }
@@ -332,8 +381,11 @@ export class RedisCircuit implements CircuitHandle {
       failedProbes: reply.failedProbes,
       fullUntil: 0,
     };
+    // The fleet moved on: what this instance saw is accounted for in the fleet's decision.
+    this.ownPolicy.reset();
+    this.ownVerdict = undefined;
     this.leases = [];
-    if (this.batchGeneration !== -1) this.batch = [];
+    if (this.batchGeneration !== -1) this.dropBatch();
     const reason = REASONS.has(reply.reason) ? (reply.reason as TransitionReason) : 'remote';
     // A manual transition is the whole fleet's: it applies to this instance's own circuit too.
     if (reason === 'isolate' || reason === 'disable' || reason === 'reset') {
@@ -368,19 +420,29 @@ export class RedisCircuit implements CircuitHandle {
 
   private settle(generation: number, kind: 'S' | 'F' | 'I', duration: number): void {
     if (!this.bound || generation !== this.epoch) return;
-    const fleetGeneration = this.fleet?.generation;
-    const localGeneration = this.localGeneration;
-    if (kind === 'S') this.local.success(localGeneration, duration);
-    else if (kind === 'F') this.local.failure(localGeneration, duration);
-    else this.local.release(localGeneration);
-    const f = this.fleet;
-    if (!this.shared) return;
-    if (f === undefined) {
-      // The fleet's state is still on its way: these outcomes count if the circuit is CLOSED.
-      if (kind !== 'I' && fleetGeneration === undefined) this.enqueue(-1, kind, duration);
+    if (!this.shared || this.local.currentState !== CircuitState.Closed) {
+      // This instance's own circuit decides (Redis is away, or this instance alone was failing).
+      const localGeneration = this.localGeneration;
+      if (kind === 'S') this.local.success(localGeneration, duration);
+      else if (kind === 'F') this.local.failure(localGeneration, duration);
+      else this.local.release(localGeneration);
       return;
     }
-    if (f.generation !== fleetGeneration) return;
+    const f = this.fleet;
+    if (kind !== 'I' && (f === undefined || f.state === CircuitState.Closed)) {
+      // This instance's own view, acted on once Redis has counted these outcomes.
+      const now = this.ownPolicy.needsTime ? this.now() : 0;
+      const verdict =
+        kind === 'S'
+          ? this.ownPolicy.success(now, duration)
+          : this.ownPolicy.failure(now, duration);
+      if (verdict !== undefined) this.ownVerdict = verdict;
+    }
+    if (f === undefined) {
+      // The fleet's state is still on its way: these outcomes count if the circuit is CLOSED.
+      if (kind !== 'I') this.enqueue(-1, kind, duration);
+      return;
+    }
     if (f.state === CircuitState.Closed) {
       if (kind !== 'I') this.enqueue(f.generation, kind, duration);
     } else if (f.state === CircuitState.HalfOpen) {
@@ -400,12 +462,16 @@ export class RedisCircuit implements CircuitHandle {
   /** Queues an outcome; everything queued in one event-loop turn goes to Redis in one script. */
   private enqueue(generation: number, kind: 'S' | 'F', duration: number): void {
     if (this.batchGeneration !== generation) {
-      this.batch = [];
+      this.dropBatch();
       this.batchGeneration = generation;
     }
     this.batch.push(`${kind}${duration === duration ? Math.round(duration) : 0}`);
+    if (kind === 'F') this.queuedFailures++;
     if (this.batch.length >= MAX_BATCH) {
       this.flush();
+    } else if (kind === 'F') {
+      // A failure may trip the fleet: send it (with whatever else is queued) before the next tick.
+      queueMicrotask(() => this.flush());
     } else if (!this.flushPending) {
       this.flushPending = true;
       setImmediate(() => {
@@ -417,14 +483,57 @@ export class RedisCircuit implements CircuitHandle {
 
   private flush(): void {
     const batch = this.batch;
+    const failures = this.queuedFailures;
     this.batch = [];
-    if (!this.bound || !this.shared || batch.length === 0) return;
+    this.queuedFailures = 0;
+    if (!this.bound || !this.shared || batch.length === 0) {
+      this.acknowledge(0);
+      return;
+    }
+    this.sentFailures += failures;
     this.store
       .run('record', this, [this.batchGeneration, this.store.instanceId, batch.join(';')])
       .then(
-        (reply) => this.adopt(reply),
+        (reply) => {
+          this.adopt(reply);
+          this.actOnOwnVerdict();
+        },
         () => undefined,
-      );
+      )
+      .finally(() => this.acknowledge(failures));
+  }
+
+  /**
+   * Redis has counted this instance's outcomes and the fleet is still closed: if this instance's
+   * own policy says trip, it alone is failing (or not enough instances are failing to open the
+   * fleet), so it opens its own circuit.
+   */
+  private actOnOwnVerdict(): void {
+    const verdict = this.ownVerdict;
+    if (verdict === undefined || !this.shared || this.fleet?.state !== CircuitState.Closed) return;
+    this.ownVerdict = undefined;
+    this.ownPolicy.reset();
+    this.local.trip(verdict);
+  }
+
+  private unacknowledged(): number {
+    return this.queuedFailures + this.sentFailures;
+  }
+
+  /** Redis has answered for `failures` failures (or they were dropped): wake waiting callers. */
+  private acknowledge(failures: number): void {
+    this.sentFailures -= failures;
+    if (this.unacknowledged() > 0 || this.ackWaiters.length === 0) return;
+    const waiters = this.ackWaiters;
+    this.ackWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Drops queued outcomes (their generation is over, or Redis is gone). */
+  private dropBatch(): void {
+    this.batch = [];
+    this.queuedFailures = 0;
+    this.acknowledge(0);
   }
 
   private refresh(): void {

@@ -78,6 +78,8 @@ export class RedisStore implements CircuitStore {
   private retryTimer: ReturnType<typeof setInterval> | undefined;
   private startTimer: ReturnType<typeof setTimeout> | undefined;
   private syncing = false;
+  /** Whether the pub/sub connection is subscribed: without it transitions would go unheard. */
+  private subscribed = false;
 
   constructor(options: RedisStoreOptions) {
     const check = (option: string, ok: boolean, expected: string, value: unknown) => {
@@ -132,7 +134,7 @@ export class RedisStore implements CircuitStore {
       ...base,
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
-      autoResubscribe: true,
+      autoResubscribe: false,
       retryStrategy,
       connectionName: `${this.prefix}events`,
     });
@@ -150,10 +152,23 @@ export class RedisStore implements CircuitStore {
     this.commands.on('close', () => this.degrade(new Error('connection to Redis closed')));
     this.commands.on('ready', () => void this.resync());
     this.events.on('error', () => undefined);
+    // Shared decisions need both connections: transitions arrive on this one.
+    this.events.on('close', () => {
+      this.subscribed = false;
+      this.degrade(new Error('pub/sub connection to Redis closed'));
+    });
+    this.events.on('ready', () => {
+      this.events.subscribe(this.channel).then(
+        () => {
+          this.subscribed = true;
+          void this.resync();
+        },
+        (error: unknown) => this.degrade(error),
+      );
+    });
     this.events.on('message', (channel: string, message: string) =>
       this.onMessage(channel, message),
     );
-    this.events.subscribe(this.channel).catch((error: unknown) => this.degrade(error));
     this.startTimer = setTimeout(
       () => {
         if (this.currentStatus === 'connecting')
@@ -259,7 +274,15 @@ export class RedisStore implements CircuitStore {
 
   /** Reads every circuit's fleet state again, then switches back to shared decisions. */
   private async resync(): Promise<void> {
-    if (this.currentStatus === 'shared' || this.currentStatus === 'closed' || this.syncing) return;
+    if (
+      this.currentStatus === 'shared' ||
+      this.currentStatus === 'closed' ||
+      this.syncing ||
+      !this.subscribed ||
+      this.commands.status !== 'ready'
+    ) {
+      return;
+    }
     this.syncing = true;
     try {
       const circuits = [...this.circuits.values()].flatMap((set) => [...set]);

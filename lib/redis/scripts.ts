@@ -142,8 +142,9 @@ local function quorum()
   return cfg.q <= 1 or redis.call('SCARD', S) >= cfg.q
 end
 
--- Records one outcome of a call admitted while CLOSED; returns why the circuit should open, if it
--- should. O(1) per outcome, O(windowBuckets) when a time window moves to a new bucket.
+-- Records one outcome of a call admitted while CLOSED; returns why the policy says the circuit
+-- should open, if it does (the caller checks the quorum). O(1) per outcome, O(windowBuckets) when a
+-- time window moves to a new bucket.
 local function record(st, failed, slow, source)
   if failed or slow then redis.call('SADD', S, source) end
   if cfg.k == 'consecutive' then
@@ -153,7 +154,7 @@ local function record(st, failed, slow, source)
       return nil
     end
     st.c = st.c + 1
-    if st.c >= cfg.t and quorum() then return 'consecutive-failures' end
+    if st.c >= cfg.t then return 'consecutive-failures' end
     return nil
   end
   if cfg.k == 'time-window' then
@@ -176,7 +177,7 @@ local function record(st, failed, slow, source)
       redis.call('HINCRBY', B, 'f' .. span, 1)
       st.wf = st.wf + 1
     end
-    if failed and st.wn >= cfg.m and st.wf / st.wn >= cfg.r and quorum() then return 'failure-rate' end
+    if failed and st.wn >= cfg.m and st.wf / st.wn >= cfg.r then return 'failure-rate' end
     return nil
   end
   -- count-window and slow-call: a ring of one byte per call ('0' + 1 if failed + 2 if slow)
@@ -196,11 +197,11 @@ local function record(st, failed, slow, source)
   st.wi = (i + 1) % cfg.n
   if st.wn < cfg.m then return nil end
   if cfg.k == 'count-window' then
-    if failed and st.wf / st.wn >= cfg.r and quorum() then return 'failure-rate' end
+    if failed and st.wf / st.wn >= cfg.r then return 'failure-rate' end
     return nil
   end
-  if st.wf > 0 and st.wf / st.wn >= cfg.r and quorum() then return 'failure-rate' end
-  if st.ws > 0 and st.ws / st.wn >= cfg.sr and quorum() then return 'slow-call-rate' end
+  if st.wf > 0 and st.wf / st.wn >= cfg.r then return 'failure-rate' end
+  if st.ws > 0 and st.ws / st.wn >= cfg.sr then return 'slow-call-rate' end
   return nil
 end
 `;
@@ -215,7 +216,7 @@ return reply(st)
 
 /**
  * Records outcomes of calls admitted while CLOSED, in order, and opens the circuit if the policy
- * says so. ARGV: config, generation the calls were admitted in (-1: before the instance knew the
+ * says so and the failures come from `quorum` distinct instances. ARGV: config, generation the calls were admitted in (-1: before the instance knew the
  * fleet's state; they count if the circuit is CLOSED), instance id, outcomes as "S<ms>;F<ms>;..."
  * (S success, F failure, with durations for the slow-call policy).
  */
@@ -227,7 +228,7 @@ if (gen == -1 or st.g == gen) and st.s == 'CLOSED' then
     local failed = string.sub(token, 1, 1) == 'F'
     local slow = cfg.k == 'slow-call' and (tonumber(string.sub(token, 2)) or 0) >= cfg.sd
     local reason = record(st, failed, slow, ARGV[3])
-    if reason then
+    if reason and quorum() then
       open(st, reason, 0)
       break
     end

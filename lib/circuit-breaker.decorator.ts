@@ -1,4 +1,5 @@
 import { Inject, Optional } from '@nestjs/common';
+import { throwError } from 'rxjs';
 import type { Breaker, FallbackFunction } from './core/index.js';
 import {
   CIRCUIT_BREAKER_METADATA,
@@ -158,11 +159,20 @@ function guardMethod(
     seenShape = shape;
   };
   return function circuitBreakerGuard(this: unknown, ...args: unknown[]): unknown {
-    const registry = registryOf(this, metadata);
-    let breaker = breakers.get(registry);
-    if (breaker === undefined) {
-      breaker = breakerOf(registry, metadata);
-      breakers.set(registry, breaker);
+    let breaker: Breaker | undefined;
+    try {
+      const registry = registryOf(this, metadata);
+      breaker = breakers.get(registry);
+      if (breaker === undefined) {
+        breaker = breakerOf(registry, metadata);
+        breakers.set(registry, breaker);
+      }
+    } catch (error) {
+      // No usable module: fail in the method's own shape, with an error naming it.
+      const shape = declaredShape ?? seenShape;
+      if (shape === 'promise') return Promise.reject(error);
+      if (shape === 'observable') return throwError(() => error);
+      throw error;
     }
     const call: GuardedCall = {
       breaker,

@@ -216,11 +216,15 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
     const entry = this.entries.get(name);
     if (entry !== undefined) return entry.breaker;
     this.assertOpen();
-    if (options !== undefined && !this.declared.has(name)) {
-      const source = 'CircuitBreakerRegistry.getOrCreate()';
-      this.declared.set(name, { layer: validateLayer({ breaker: name, source }, options), source });
+    if (options === undefined || this.declared.has(name)) return this.create(name).breaker;
+    const source = 'CircuitBreakerRegistry.getOrCreate()';
+    this.declared.set(name, { layer: validateLayer({ breaker: name, source }, options), source });
+    try {
+      return this.create(name).breaker;
+    } catch (error) {
+      this.declared.delete(name);
+      throw error;
     }
-    return this.create(name).breaker;
   }
 
   /** Whether a breaker named `name` exists (or is declared and will be created at startup). */

@@ -28,7 +28,7 @@ export interface CircuitBreakerHealthDetails {
   readonly state: CircuitState;
   /** Failure rate the trip policy currently sees, in [0, 1]. */
   readonly failureRate: number;
-  /** Milliseconds until probes may go (`OPEN`), 0 (`HALF_OPEN`); absent otherwise. */
+  /** Milliseconds (rounded up) until probes may go (`OPEN`), 0 (`HALF_OPEN`); absent otherwise. */
   readonly retryAfter?: number;
 }
 
@@ -87,7 +87,7 @@ export class CircuitBreakerHealthIndicator {
       breakers[name] = {
         state: stats.state,
         failureRate: stats.failureRate,
-        ...(stats.retryAfter === undefined ? {} : { retryAfter: stats.retryAfter }),
+        ...(stats.retryAfter === undefined ? {} : { retryAfter: Math.ceil(stats.retryAfter) }),
       };
       if (stats.state === CircuitState.Open || stats.state === CircuitState.ForcedOpen) {
         open.push(name);

@@ -19,6 +19,25 @@ export default tseslint.config(
     },
   },
   {
+    // @nestjs/terminus is an optional peer: only the ./health entry point may load it.
+    files: ['lib/**/*.ts'],
+    ignores: ['lib/health/**', 'lib/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/terminus', '@nestjs/terminus/*'],
+              message:
+                'Import @nestjs/terminus only under lib/health (an optional peer dependency).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['lib/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [

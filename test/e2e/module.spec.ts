@@ -4,9 +4,14 @@ import { ContextIdFactory } from '@nestjs/core';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
+import { defer, firstValueFrom, isObservable, type Observable, of, throwError } from 'rxjs';
 import {
+  type Breaker,
   CircuitBreaker,
   CircuitBreakerModule,
+  CircuitOpenError,
+  getCircuitBreakerToken,
+  InjectCircuitBreaker,
   type CircuitBreakerModuleOptions,
   type CircuitBreakerOptionsFactory,
   CircuitBreakerRegistry,
@@ -320,6 +325,89 @@ describe.each(PLATFORMS)('CircuitBreakerModule on %s', (platform: Platform) => {
       await expect(second.fetch()).rejects.toThrow('down');
       const breaker = app.get(CircuitBreakerRegistry).get('per-request');
       expect(breaker.stats()).toMatchObject({ state: 'OPEN', successes: 1, failures: 2 });
+    });
+  });
+
+  describe('decorated methods and injection', () => {
+    @Injectable()
+    class Shapes {
+      healthy = true;
+      readonly prefix = 'cached';
+
+      constructor(@InjectCircuitBreaker('declared') readonly declared: Breaker) {}
+
+      @CircuitBreaker('shapes-sync', { failureThreshold: 1 })
+      sync(): number {
+        if (!this.healthy) throw new Error('down');
+        return 1;
+      }
+
+      @CircuitBreaker('shapes-promise', { failureThreshold: 1 })
+      async promise(): Promise<number> {
+        if (!this.healthy) throw new Error('down');
+        return 2;
+      }
+
+      @CircuitBreaker('shapes-observable', { failureThreshold: 1 })
+      observable(): Observable<number> {
+        return defer(() => (this.healthy ? of(3) : throwError(() => new Error('down'))));
+      }
+
+      @CircuitBreaker('shapes-fallback', {
+        failureThreshold: 1,
+        fallback(this: Shapes, error: unknown, args: readonly unknown[]) {
+          return `${this.prefix}:${String(args[0])}:${(error as Error).name}`;
+        },
+      })
+      async withFallback(id: string): Promise<string> {
+        if (!this.healthy) throw new Error('down');
+        return id;
+      }
+    }
+
+    async function shapes(): Promise<{ app: INestApplication; svc: Shapes }> {
+      const app = await boot({
+        imports: [CircuitBreakerModule.forRoot({ breakers: { declared: { timeout: 50 } } })],
+        providers: [Shapes],
+      });
+      return { app, svc: app.get(Shapes) };
+    }
+
+    it('breakers declared in forRoot are injectable with @InjectCircuitBreaker', async () => {
+      const { app, svc } = await shapes();
+      expect(svc.declared).toBe(app.get(CircuitBreakerRegistry).get('declared'));
+      expect(app.get(getCircuitBreakerToken('declared'))).toBe(svc.declared);
+      expect(svc.declared.options.timeout).toBe(50);
+    });
+
+    it('keep their shape, closed and open: sync stays sync, Promise rejects, Observable errors', async () => {
+      const { svc } = await shapes();
+      expect(svc.sync()).toBe(1);
+      const promise = svc.promise();
+      expect(promise).toBeInstanceOf(Promise);
+      expect(await promise).toBe(2);
+      expect(isObservable(svc.observable())).toBe(true);
+      expect(await firstValueFrom(svc.observable())).toBe(3);
+
+      svc.healthy = false;
+      expect(() => svc.sync()).toThrow('down');
+      await expect(svc.promise()).rejects.toThrow('down');
+      await expect(firstValueFrom(svc.observable())).rejects.toThrow('down');
+
+      expect(() => svc.sync()).toThrow(CircuitOpenError);
+      const refused = svc.promise();
+      expect(refused).toBeInstanceOf(Promise);
+      await expect(refused).rejects.toThrow(CircuitOpenError);
+      const refusedStream = svc.observable();
+      expect(isObservable(refusedStream)).toBe(true);
+      await expect(firstValueFrom(refusedStream)).rejects.toThrow(CircuitOpenError);
+    });
+
+    it('a fallback function receives the error and the arguments, with this bound', async () => {
+      const { svc } = await shapes();
+      svc.healthy = false;
+      await expect(svc.withFallback('a')).rejects.toThrow('down');
+      expect(await svc.withFallback('b')).toBe('cached:b:CircuitOpenError');
     });
   });
 

@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-check/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-check/', 'dist-sample/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -15,6 +15,25 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // @nestjs/terminus is an optional peer: only the ./health entry point may load it.
+    files: ['lib/**/*.ts'],
+    ignores: ['lib/health/**', 'lib/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/terminus', '@nestjs/terminus/*'],
+              message:
+                'Import @nestjs/terminus only under lib/health (an optional peer dependency).',
+            },
+          ],
+        },
       ],
     },
   },

@@ -69,7 +69,9 @@ export { mergeBreakerOptions } from './merge-options.js';
 export {
   BREAKER_OPTION_NAMES,
   type CircuitConfig,
+  closestName,
   DEFAULTS,
+  describeValue,
   type PolicyConfig,
   type ResolvedBackoff,
   type ResolvedBreakerOptions,

@@ -1,0 +1,102 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { BreakerOptionsError, closestName, describeValue } from './core/index.js';
+import { CIRCUIT_BREAKER_REGISTRY } from './circuit-breaker.constants.js';
+import {
+  bindCircuitBreakerRegistry,
+  type CircuitBreakerMetadata,
+  getCircuitBreakerMetadata,
+} from './circuit-breaker.decorator.js';
+import type { CircuitBreakerRegistry } from './circuit-breaker.registry.js';
+
+/**
+ * Finds every `@CircuitBreaker()` in the application when the module starts: checks fallback
+ * method names, declares each breaker with its per-method options, binds static instances to this
+ * application's registry, then has the registry build every breaker, so that any configuration
+ * error fails the bootstrap instead of the first call.
+ * @internal
+ */
+@Injectable()
+export class CircuitBreakerExplorer implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    @Inject(CIRCUIT_BREAKER_REGISTRY) private readonly registry: CircuitBreakerRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.explore();
+    this.registry.initialise();
+  }
+
+  private explore(): void {
+    const seen = new Set<object>();
+    const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
+    for (const wrapper of wrappers) {
+      const instance: unknown = wrapper.instance;
+      if (instance === null || typeof instance !== 'object') continue;
+      const prototype: object | null = Object.getPrototypeOf(instance);
+      if (prototype === null || prototype === Object.prototype) continue;
+
+      let decorated = false;
+      if (!seen.has(prototype)) {
+        seen.add(prototype);
+        const classMetadata = getCircuitBreakerMetadata(prototype.constructor);
+        if (classMetadata !== undefined) this.declareClass(classMetadata);
+        for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+          const metadata = getCircuitBreakerMetadata(
+            (prototype as Record<string, unknown>)[methodName],
+          );
+          if (metadata === undefined) continue;
+          decorated = true;
+          this.declareMethod(prototype, metadata);
+        }
+      } else {
+        decorated = this.scanner
+          .getAllMethodNames(prototype)
+          .some((m) => getCircuitBreakerMetadata((prototype as Record<string, unknown>)[m]));
+      }
+      if (decorated && wrapper.isDependencyTreeStatic()) {
+        bindCircuitBreakerRegistry(instance, this.registry);
+      }
+    }
+  }
+
+  private declareClass(metadata: CircuitBreakerMetadata): void {
+    const source = `@CircuitBreaker on class ${metadata.className}`;
+    if (metadata.fallback !== undefined) {
+      throw new BreakerOptionsError(
+        metadata.name,
+        'fallback',
+        `unset on a class-level decorator (${source}); put @CircuitBreaker with a fallback on the method`,
+        describeValue(metadata.fallback),
+      );
+    }
+    this.registry.declareMethod(metadata.name, metadata.options, source);
+  }
+
+  private declareMethod(prototype: object, metadata: CircuitBreakerMetadata): void {
+    const source = `@CircuitBreaker on ${metadata.className}.${metadata.methodName}`;
+    const { fallback } = metadata;
+    if (typeof fallback === 'string') {
+      const target = (prototype as Record<string, unknown>)[fallback];
+      if (typeof target !== 'function') {
+        const near = closestName(fallback, this.scanner.getAllMethodNames(prototype));
+        throw new BreakerOptionsError(
+          metadata.name,
+          'fallback',
+          `the name of a method of ${metadata.className}${near ? ` (did you mean "${near}"?)` : ''} or a function (in ${source})`,
+          describeValue(fallback),
+        );
+      }
+    } else if (fallback !== undefined && typeof fallback !== 'function') {
+      throw new BreakerOptionsError(
+        metadata.name,
+        'fallback',
+        `a method name or a function (in ${source})`,
+        describeValue(fallback),
+      );
+    }
+    this.registry.declareMethod(metadata.name, metadata.options, source);
+  }
+}

@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { CircuitState, closestName } from '../core/index.js';
+import { CIRCUIT_BREAKER_REGISTRY } from '../circuit-breaker.constants.js';
+import type { CircuitBreakerRegistry } from '../circuit-breaker.registry.js';
+
+/** How a half-open circuit (probes under way) is reported. @publicApi */
+export type HalfOpenHealth = 'up' | 'degraded' | 'down';
+
+/** Options of {@link CircuitBreakerHealthIndicator.isHealthy}. @publicApi */
+export interface CircuitBreakerHealthOptions {
+  /**
+   * The breakers to check, by name. Listed breakers are checked even if declared with
+   * `health: false`; an unknown name makes the result `down` (and is named in `unknown`).
+   * @default every breaker except those declared with `health: false`
+   */
+  breakers?: readonly string[];
+  /**
+   * How a `HALF_OPEN` breaker counts. `'degraded'` keeps the HTTP status 200 (Terminus reports the
+   * overall status `degraded`), so the instance stays in rotation while probes decide.
+   * @default 'degraded'
+   */
+  halfOpen?: HalfOpenHealth;
+}
+
+/** What the indicator reports for one breaker. @publicApi */
+export interface CircuitBreakerHealthDetails {
+  readonly state: CircuitState;
+  /** Failure rate the trip policy currently sees, in [0, 1]. */
+  readonly failureRate: number;
+  /** Milliseconds (rounded up) until probes may go (`OPEN`), 0 (`HALF_OPEN`); absent otherwise. */
+  readonly retryAfter?: number;
+}
+
+const RANK: Record<HalfOpenHealth, number> = { up: 0, degraded: 1, down: 2 };
+
+/**
+ * A Terminus health indicator for circuit breakers: `OPEN` and `FORCED_OPEN` breakers are `down`,
+ * `HALF_OPEN` ones count as `halfOpen` says, `CLOSED` and `DISABLED` ones are `up`.
+ *
+ * ```ts
+ * @Module({ imports: [TerminusModule], providers: [CircuitBreakerHealthIndicator], ... })
+ *
+ * @Get('health') @HealthCheck()
+ * check() {
+ *   return this.health.check([() => this.breakers.isHealthy('circuits')]);
+ * }
+ * ```
+ *
+ * The result lists every selected breaker under `breakers`, with its state, failure rate and
+ * retry time, and the names of the open ones under `open`.
+ * @publicApi
+ */
+@Injectable()
+export class CircuitBreakerHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    @Inject(CIRCUIT_BREAKER_REGISTRY) private readonly registry: CircuitBreakerRegistry,
+  ) {}
+
+  /** Checks the selected breakers; see {@link CircuitBreakerHealthOptions}. */
+  isHealthy<const Key extends string>(
+    key: Key,
+    options: CircuitBreakerHealthOptions = {},
+  ): HealthIndicatorResult<Key> {
+    const halfOpen = options.halfOpen ?? 'degraded';
+    if (!(halfOpen in RANK)) {
+      throw new TypeError(
+        `CircuitBreakerHealthIndicator: halfOpen must be "up", "degraded" or "down", received ${String(halfOpen)}`,
+      );
+    }
+    const known = this.registry.names();
+    const selected =
+      options.breakers ?? known.filter((name) => this.registry.isHealthChecked(name) !== false);
+    const breakers: Record<string, CircuitBreakerHealthDetails> = {};
+    const open: string[] = [];
+    const unknown: string[] = [];
+    let worst = RANK.up;
+    for (const name of selected) {
+      if (!this.registry.has(name)) {
+        const near = closestName(name, known);
+        unknown.push(near === undefined ? name : `${name} (did you mean "${near}"?)`);
+        worst = RANK.down;
+        continue;
+      }
+      const stats = this.registry.get(name).stats();
+      breakers[name] = {
+        state: stats.state,
+        failureRate: stats.failureRate,
+        ...(stats.retryAfter === undefined ? {} : { retryAfter: Math.ceil(stats.retryAfter) }),
+      };
+      if (stats.state === CircuitState.Open || stats.state === CircuitState.ForcedOpen) {
+        open.push(name);
+        worst = RANK.down;
+      } else if (stats.state === CircuitState.HalfOpen) {
+        worst = Math.max(worst, RANK[halfOpen]);
+      }
+    }
+    const data = {
+      breakers,
+      ...(open.length > 0 ? { open } : {}),
+      ...(unknown.length > 0 ? { unknown } : {}),
+    };
+    const session = this.health.check(key);
+    if (worst === RANK.down) return session.down(data);
+    if (worst === RANK.degraded) return session.degraded(data);
+    return session.up(data);
+  }
+}

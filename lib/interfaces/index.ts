@@ -1,0 +1,2 @@
+export * from './circuit-breaker-module-options.interface.js';
+export * from './circuit-breaker-options.interface.js';

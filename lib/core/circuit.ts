@@ -138,13 +138,9 @@ export class Circuit implements CircuitHandle {
     reason: 'reset' | 'isolate' | 'disable',
   ): void {
     if (!this.bound) return;
-    if (this.inner.state === to) {
-      if (to === CircuitState.Closed) {
-        this.policy.reset();
-        this.consecutiveFailures = 0;
-      }
-      return;
-    }
+    // A reset always starts a fresh CLOSED generation, even from CLOSED, so that outcomes of calls
+    // admitted before it no longer count. Isolating or disabling twice changes nothing.
+    if (this.inner.state === to && to !== CircuitState.Closed) return;
     if (to === CircuitState.Closed) this.close(reason);
     else this.moveTo({ state: to, since: this.now() }, reason, undefined);
   }
@@ -245,7 +241,7 @@ export class Circuit implements CircuitHandle {
 
   private retryAfterAt(now: number): number | undefined {
     const inner = this.inner;
-    if (inner.state === CircuitState.Open) return Math.max(0, inner.openUntil - now);
+    if (inner.state === CircuitState.Open) return Math.max(0, Math.ceil(inner.openUntil - now));
     if (inner.state === CircuitState.HalfOpen) return 0;
     return undefined;
   }

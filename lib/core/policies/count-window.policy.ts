@@ -28,7 +28,7 @@ export class CountWindowPolicy implements TripPolicy {
 
   failure(): TripReason | undefined {
     this.record(1);
-    return this.count >= this.minimumCalls && this.failures >= this.threshold * this.count
+    return this.count >= this.minimumCalls && this.failures / this.count >= this.threshold
       ? 'failure-rate'
       : undefined;
   }

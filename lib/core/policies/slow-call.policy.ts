@@ -62,10 +62,10 @@ export class SlowCallPolicy implements TripPolicy {
     this.slow += (bits & SLOW) >> 1;
     if (++this.next === this.size) this.next = 0;
     if (this.count < this.minimumCalls) return undefined;
-    if (this.failures > 0 && this.failures >= this.failureRateThreshold * this.count) {
+    if (this.failures > 0 && this.failures / this.count >= this.failureRateThreshold) {
       return 'failure-rate';
     }
-    if (this.slow > 0 && this.slow >= this.slowRateThreshold * this.count) return 'slow-call-rate';
+    if (this.slow > 0 && this.slow / this.count >= this.slowRateThreshold) return 'slow-call-rate';
     return undefined;
   }
 }

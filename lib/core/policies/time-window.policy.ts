@@ -36,7 +36,7 @@ export class TimeWindowPolicy implements TripPolicy {
   failure(now: number): TripReason | undefined {
     this.record(now, 1);
     return this.totalCalls >= this.minimumCalls &&
-      this.totalFailures >= this.threshold * this.totalCalls
+      this.totalFailures / this.totalCalls >= this.threshold
       ? 'failure-rate'
       : undefined;
   }

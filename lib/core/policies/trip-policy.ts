@@ -14,6 +14,10 @@ export interface PolicyView {
  * Decides, outcome by outcome, whether a closed circuit should open. A policy only answers
  * "should it open now?": the circuit owns every transition, and resets the policy when it closes.
  * Every method is O(1).
+ *
+ * Rates are compared as `failures / calls >= threshold`, never `failures >= threshold * calls`: the
+ * quotient of two integers is correctly rounded, so 7 failures in 25 calls meets a 0.28 threshold,
+ * while `0.28 * 25` is 7.000000000000001 and would not.
  */
 export interface TripPolicy {
   /** Whether `success`/`failure`/`view` need a real `now` (otherwise 0 is passed). */

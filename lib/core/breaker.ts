@@ -44,6 +44,13 @@ export type Outcome = 'success' | 'failure' | 'ignored';
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
 
+/** How a call's promise is settled: the breaker counts the outcome, then passes it on. */
+interface Settlers {
+  readonly generation: number;
+  readonly onValue: (value: unknown) => unknown;
+  readonly onError: (error: unknown) => unknown;
+}
+
 interface VerdictWaiter {
   resolve(proceed: boolean): void;
   timer: unknown;
@@ -87,6 +94,7 @@ export class Breaker {
   private timing: boolean;
   private listeners: Listeners<BreakerEventMap> | undefined;
   private waiters: Set<VerdictWaiter> | undefined;
+  private settlers: Settlers | undefined;
   private disposed = false;
 
   private nCalls = 0;
@@ -387,29 +395,88 @@ export class Breaker {
   // ---------------------------------------------------------------------------------------------
   // Running calls
 
-  private async run<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
-    if (this.disposed) throw new BreakerDisposedError(this.name);
-    if (typeof fn !== 'function') throw this.notAFunction(fn);
-    let generation = this.circuit.tryAcquire();
-    if (generation < 0) {
-      if (generation === ACQUIRE_ASYNC || this.mayWaitForVerdict(generation)) {
-        generation = await this.admitSlowly(generation);
-      }
-      if (generation < 0) return this.reject(generation, options) as T;
+  private run<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
+    if (this.disposed) return Promise.reject(new BreakerDisposedError(this.name));
+    if (typeof fn !== 'function') return Promise.reject(this.notAFunction(fn));
+    const generation = this.circuit.tryAcquire();
+    if (generation >= 0) return this.invoke(fn, generation, options);
+    if (generation === ACQUIRE_ASYNC || this.mayWaitForVerdict(generation)) {
+      return this.invokeOnceAdmitted(fn, generation, options);
     }
+    return this.refuse(generation, options);
+  }
+
+  /** Admits a call the slow way (see `admitSlowly`), then runs it or refuses it. */
+  private async invokeOnceAdmitted<T>(
+    fn: Protected<T>,
+    generation: number,
+    options: CallOptions<T> | undefined,
+  ): Promise<T> {
+    generation = await this.admitSlowly(generation);
+    if (generation < 0) return this.reject(generation, options) as T;
+    return this.invoke(fn, generation, options);
+  }
+
+  private async refuse<T>(code: number, options: CallOptions<T> | undefined): Promise<T> {
+    return this.reject(code, options) as T;
+  }
+
+  /**
+   * Runs an admitted call. Its outcome is settled by callbacks chained on its promise rather than by
+   * awaiting it: an async function here would cost more than everything else the breaker does.
+   */
+  private invoke<T>(
+    fn: Protected<T>,
+    generation: number,
+    options: CallOptions<T> | undefined,
+  ): Promise<T> {
     if (this.timeoutMs > 0) return this.invokeWithTimeout(fn, generation, options);
     this.nInFlight++;
     const start = this.timing ? this.clock.now() : NaN;
-    let value: T;
+    let result: T | PromiseLike<T>;
     try {
-      value = await fn(fn.length === 0 ? (undefined as never) : this.signalFor(options));
+      result = fn(fn.length === 0 ? (undefined as never) : this.signalFor(options));
     } catch (error) {
       this.nInFlight--;
-      return this.afterError(error, generation, start, options) as T;
+      return new Promise<T>((resolve) =>
+        resolve(this.afterError(error, generation, start, options)),
+      );
     }
-    this.nInFlight--;
-    this.settleSuccess(generation, start);
-    return value;
+    const settlers =
+      options === undefined && start !== start
+        ? this.sharedSettlers(generation)
+        : this.settlersFor(generation, start, options);
+    return Promise.resolve(result).then(settlers.onValue, settlers.onError) as Promise<T>;
+  }
+
+  /** The callbacks that settle a call admitted in `generation`, started at `start`. */
+  private settlersFor(
+    generation: number,
+    start: number,
+    options: CallOptions<unknown> | undefined,
+  ): Settlers {
+    return {
+      generation,
+      onValue: (value) => {
+        this.nInFlight--;
+        this.settleSuccess(generation, start);
+        return value;
+      },
+      onError: (error) => {
+        this.nInFlight--;
+        return this.afterError(error, generation, start, options);
+      },
+    };
+  }
+
+  /**
+   * The settlers of untimed calls without options admitted in `generation`: made once per
+   * generation and shared by its calls, so that the hot path allocates no closure per call.
+   */
+  private sharedSettlers(generation: number): Settlers {
+    const shared = this.settlers;
+    if (shared !== undefined && shared.generation === generation) return shared;
+    return (this.settlers = this.settlersFor(generation, NaN, undefined));
   }
 
   private async runInBulkhead<T>(

@@ -56,6 +56,18 @@ interface VerdictWaiter {
   timer: unknown;
 }
 
+/**
+ * A thenable that rejects with `error`. A promise resolved with it (`Promise.resolve`, or a `then`
+ * callback returning it) rejects a tick later without a `throw` and without being rejected while
+ * nobody listens: in Node each throw builds a message with a source location, and each promise
+ * rejected before it has a handler goes through the unhandled-rejection tracker, and either costs
+ * more than everything else a failed or refused call does. An unhandled rejection is still reported.
+ */
+function rejectionWith(error: unknown): PromiseLike<never> {
+  const thenable = { then: (_: unknown, reject: (reason: unknown) => void) => reject(error) };
+  return thenable as unknown as PromiseLike<never>;
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -413,12 +425,14 @@ export class Breaker {
     options: CallOptions<T> | undefined,
   ): Promise<T> {
     generation = await this.admitSlowly(generation);
-    if (generation < 0) return this.reject(generation, options) as T;
+    if (generation < 0) return this.refuse(generation, options);
     return this.invoke(fn, generation, options);
   }
 
-  private async refuse<T>(code: number, options: CallOptions<T> | undefined): Promise<T> {
-    return this.reject(code, options) as T;
+  /** Counts a circuit rejection, then answers with the fallback or the `CircuitOpenError`. */
+  private refuse<T>(code: number, options: CallOptions<T> | undefined): Promise<T> {
+    const error = this.countRejection(this.rejectionError(code));
+    return Promise.resolve(this.fallbackOrReject(error, options, true));
   }
 
   /**
@@ -464,7 +478,7 @@ export class Breaker {
       },
       onError: (error) => {
         this.nInFlight--;
-        return this.afterError(error, generation, start, options);
+        return this.afterErrorAsync(error, generation, start, options);
       },
     };
   }
@@ -710,6 +724,22 @@ export class Breaker {
     );
   }
 
+  /** `afterError` for a caller holding a promise: never throws, rejects instead. */
+  private afterErrorAsync<T>(
+    error: unknown,
+    generation: number,
+    start: number,
+    options: CallOptions<T> | undefined,
+  ): T | PromiseLike<T> {
+    const aborted = options?.signal?.aborted === true;
+    const outcome = this.settleError(error, generation, start, aborted);
+    return this.fallbackOrReject(
+      error,
+      options,
+      outcome === 'failure' && this.options.fallbackOnFailure,
+    );
+  }
+
   private classify(error: unknown): Outcome {
     const { ignore, isFailure } = this.options;
     if (ignore !== undefined) {
@@ -785,18 +815,42 @@ export class Breaker {
     options: CallOptions<T> | undefined,
     allowed: boolean,
   ): T | PromiseLike<T> {
-    if (allowed) {
-      const own = options?.fallback;
-      const fallback =
-        own !== undefined ? own : this.options.hasFallback ? this.options.fallback : undefined;
-      if (fallback !== undefined) {
-        this.nFallbacks++;
-        return typeof fallback === 'function'
-          ? (fallback as FallbackFunction<T>)(error, options?.args ?? EMPTY_ARGS)
-          : (fallback as T);
-      }
+    const fallback = this.fallbackFor(options, allowed);
+    if (fallback === undefined) throw error;
+    return this.answerWith(fallback, error, options);
+  }
+
+  /** `fallbackOrThrow` for a caller holding a promise: never throws, rejects instead. */
+  private fallbackOrReject<T>(
+    error: unknown,
+    options: CallOptions<T> | undefined,
+    allowed: boolean,
+  ): T | PromiseLike<T> {
+    const fallback = this.fallbackFor(options, allowed);
+    if (fallback === undefined) return rejectionWith(error);
+    try {
+      return this.answerWith(fallback, error, options);
+    } catch (thrown) {
+      return rejectionWith(thrown);
     }
-    throw error;
+  }
+
+  /** The fallback that answers this call instead of `error`, if any applies. */
+  private fallbackFor<T>(options: CallOptions<T> | undefined, allowed: boolean): unknown {
+    if (!allowed) return undefined;
+    const own = options?.fallback;
+    return own !== undefined ? own : this.options.hasFallback ? this.options.fallback : undefined;
+  }
+
+  private answerWith<T>(
+    fallback: unknown,
+    error: unknown,
+    options: CallOptions<T> | undefined,
+  ): T | PromiseLike<T> {
+    this.nFallbacks++;
+    return typeof fallback === 'function'
+      ? (fallback as FallbackFunction<T>)(error, options?.args ?? EMPTY_ARGS)
+      : (fallback as T);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -104,9 +104,11 @@ export class Breaker {
   private readonly slowCallDuration: number;
   /** Whether calls must be timed: the policy needs durations, or someone listens for them. */
   private timing: boolean;
-  private listeners: Listeners<BreakerEventMap> | undefined;
-  private waiters: Set<VerdictWaiter> | undefined;
-  private settlers: Settlers | undefined;
+  // Every field is set in the constructor, even to undefined, so that a breaker keeps one shape
+  // (hidden class) for life: a field added on first use would make every call site see two.
+  private listeners: Listeners<BreakerEventMap> | undefined = undefined;
+  private waiters: Set<VerdictWaiter> | undefined = undefined;
+  private settlers: Settlers | undefined = undefined;
   private disposed = false;
 
   private nCalls = 0;
@@ -122,7 +124,7 @@ export class Breaker {
   private nFallbacks = 0;
   private nInFlight = 0;
   private nOpens = 0;
-  private lastFailureAt: number | undefined;
+  private lastFailureAt: number | undefined = undefined;
 
   /** @throws BreakerOptionsError if an option is invalid. */
   constructor(options: BreakerOptions) {

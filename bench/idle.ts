@@ -26,6 +26,7 @@ import {
 const BREAKERS = 10_000;
 const SETTLE_MS = 500;
 const TIMER_PASS = 1_000;
+const WARM_BREAKERS = 2_000;
 
 /**
  * How to build, call and release one library's breakers. The breakers themselves are kept in a
@@ -139,6 +140,10 @@ export async function runIdle(scale: number): Promise<CaseResult> {
   }> = [];
   for (const kind of kinds) {
     const timers = await timersPerBreaker(kind);
+    // A warm-up batch, so that code compiled and feedback gathered on first use is not counted.
+    const warm = makeMany(kind, WARM_BREAKERS);
+    await callEach(kind, warm);
+    releaseAll(kind, warm);
     gc();
     const before = memory();
     const made = makeMany(kind, BREAKERS);

@@ -7,10 +7,10 @@
 import {
   type CaseResult,
   type Contender,
-  formatRatio,
+  describeRatios,
   interleave,
-  median,
   throughputRows,
+  worstOurs,
 } from './harness.js';
 import {
   COCKATIEL_KINDS,
@@ -145,29 +145,15 @@ const concurrent: { raw: Contender; contenders: Contender[] } = {
   ],
 };
 
-/** The worst of our policies' median ratios, and the best peer's, for the target lines. */
-function worstOurs(results: Awaited<ReturnType<typeof interleave>>['results']): number {
-  return Math.max(
-    ...results.filter((m) => m.contender.library === 'ours').map((m) => median(m.ratios)),
-  );
-}
-
-function peers(results: Awaited<ReturnType<typeof interleave>>['results']): string {
-  return results
-    .filter((m) => m.contender.library !== 'ours')
-    .map((m) => `${m.contender.library} ${formatRatio(median(m.ratios))}`)
-    .join(', ');
-}
-
 export async function runClosed(scale: number): Promise<CaseResult> {
   const seq = await interleave({
-    rounds: Math.max(5, Math.round(30 * scale)),
+    rounds: Math.max(5, Math.round(50 * scale)),
     warmup: 3,
     ops: 20_000,
     ...sequential,
   });
   const par = await interleave({
-    rounds: Math.max(5, Math.round(30 * scale)),
+    rounds: Math.max(5, Math.round(50 * scale)),
     warmup: 3,
     ops: 200,
     callsPerOp: IN_FLIGHT,
@@ -184,12 +170,12 @@ export async function runClosed(scale: number): Promise<CaseResult> {
       {
         target: 'CLOSED sequential ≤ 2.0x raw',
         pass: seqWorst <= 2.0,
-        detail: `ours worst policy ${formatRatio(seqWorst)}; ${peers(seq.results)}`,
+        detail: describeRatios(seq.results),
       },
       {
         target: 'CLOSED 100 in flight ≤ 2.5x raw',
         pass: parWorst <= 2.5,
-        detail: `ours worst policy ${formatRatio(parWorst)}; ${peers(par.results)}`,
+        detail: describeRatios(par.results),
       },
     ],
   };

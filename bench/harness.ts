@@ -206,6 +206,23 @@ export function throughputRows(
   return [row(raw, true), ...results.map((m) => row(m, false))];
 }
 
+/** The highest median ratio among our contenders (the verdict must hold for every policy). */
+export function worstOurs(results: readonly Measured[]): number {
+  return Math.max(
+    ...results.filter((m) => m.contender.library === 'ours').map((m) => median(m.ratios)),
+  );
+}
+
+/** "ours consecutive 1.9x, ...; cockatiel ConsecutiveBreaker(5) 3.5x, ..." for a target line. */
+export function describeRatios(results: readonly Measured[]): string {
+  const part = (ours: boolean): string =>
+    results
+      .filter((m) => (m.contender.library === 'ours') === ours)
+      .map((m) => `${m.contender.library} ${m.contender.config} ${formatRatio(median(m.ratios))}`)
+      .join(', ');
+  return `${part(true)}; ${part(false)}`;
+}
+
 export function subjectName(c: { library: string; config: string }): string {
   return c.config === '' ? c.library : `${c.library} (${c.config})`;
 }

@@ -125,7 +125,7 @@ const contenders: Contender[] = [
 
 export async function runOpen(scale: number): Promise<CaseResult> {
   const result = await interleave({
-    rounds: Math.max(5, Math.round(25 * scale)),
+    rounds: Math.max(5, Math.round(40 * scale)),
     warmup: 2,
     ops: 10_000,
     raw,

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { Breaker, ManualClock, isCircuitOpenError } from '../../lib/core/index.js';
-import { flush, outcome } from './helpers/async.js';
+import { outcome } from './helpers/async.js';
 
 /**
  * What the fast paths of `execute` (callbacks chained on the call's promise, errors delivered

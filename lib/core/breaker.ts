@@ -159,6 +159,11 @@ export class Breaker {
       // than a closure and its context (bench case 5: heap per idle breaker).
       onTransition: this.onTransition.bind(this),
       onError: (error) => this.reportCallbackError(error, 'store'),
+      onStoreStatus: (status, error) => {
+        if (this.listeners?.has('storeStatus')) {
+          this.listeners.emit('storeStatus', { breaker: this.name, status, error });
+        }
+      },
     };
     this.circuit = resolved.store ? resolved.store.bind(binding) : new Circuit(binding);
   }
@@ -295,6 +300,7 @@ export class Breaker {
       openedAt: view.openedAt,
       retryAfter: view.retryAfter,
       lastFailureAt: this.lastFailureAt,
+      store: this.circuit.storeStatus?.() ?? 'memory',
     };
   }
 
@@ -381,6 +387,11 @@ export class Breaker {
   /** Fires for every call whose error was ignored. */
   onIgnored(listener: (event: BreakerEventMap['ignored']) => void): Disposable {
     return this.on('ignored', listener);
+  }
+
+  /** Fires when a shared store becomes unreachable (`degraded`) or comes back (`shared`). */
+  onStoreStatus(listener: (event: BreakerEventMap['storeStatus']) => void): Disposable {
+    return this.on('storeStatus', listener);
   }
 
   /**

@@ -75,6 +75,16 @@ export class Circuit implements CircuitHandle {
     this.inner = restored ? restore(restored) : { state: CircuitState.Closed, since: this.lastNow };
   }
 
+  /** The current state, without applying any time-based transition. */
+  get currentState(): CircuitState {
+    return this.inner.state;
+  }
+
+  /** The current generation (no time-based transition is applied). */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
   state(): CircuitState {
     const inner = this.inner;
     if (inner.state === CircuitState.Open || inner.state === CircuitState.HalfOpen) {

@@ -33,9 +33,15 @@ interface ManualTimer {
   readonly callback: () => void;
 }
 
+/** Orders timers by due time, then by scheduling order. */
+function before(a: ManualTimer, b: ManualTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.id < b.id);
+}
+
 /**
- * A clock that moves only when told to. Timers scheduled on it run, in order, during
- * {@link ManualClock.advance}. Meant for tests:
+ * A clock that moves only when told to. Timers scheduled on it run, in due order (ties in the order
+ * they were scheduled), during {@link ManualClock.advance}, with `now()` reading their due time.
+ * Meant for tests:
  *
  * ```ts
  * const clock = new ManualClock();
@@ -46,7 +52,9 @@ interface ManualTimer {
 export class ManualClock implements Clock {
   private current: number;
   private nextId = 1;
-  private timers: ManualTimer[] = [];
+  /** A binary min-heap of timers; cleared ones stay until they reach the top (lazy deletion). */
+  private heap: ManualTimer[] = [];
+  private readonly live = new Set<number>();
 
   /** @param start the initial reading, in milliseconds. @default 0 */
   constructor(start = 0) {
@@ -59,17 +67,18 @@ export class ManualClock implements Clock {
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
     const timer: ManualTimer = { id: this.nextId++, at: this.current + Math.max(0, ms), callback };
-    this.timers.push(timer);
+    this.live.add(timer.id);
+    this.push(timer);
     return timer.id;
   }
 
   clearTimeout(handle: TimerHandle): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
+    this.live.delete(handle as number);
   }
 
   /** Number of timers scheduled and not yet run or cleared. */
   get pendingTimers(): number {
-    return this.timers.length;
+    return this.live.size;
   }
 
   /** Moves time forward by `ms` milliseconds, running every timer that falls due, in order. */
@@ -77,15 +86,12 @@ export class ManualClock implements Clock {
     if (!(ms >= 0)) throw new RangeError(`ManualClock.advance expects ms >= 0, received ${ms}`);
     const target = this.current + ms;
     for (;;) {
-      let due: ManualTimer | undefined;
-      for (const t of this.timers) {
-        if (t.at <= target && (due === undefined || t.at < due.at)) due = t;
-      }
-      if (due === undefined) break;
-      const fired = due;
-      this.timers = this.timers.filter((t) => t !== fired);
-      this.current = Math.max(this.current, fired.at);
-      fired.callback();
+      const top = this.heap[0];
+      if (top === undefined || top.at > target) break;
+      this.pop();
+      if (!this.live.delete(top.id)) continue;
+      this.current = Math.max(this.current, top.at);
+      top.callback();
     }
     this.current = target;
   }
@@ -93,5 +99,34 @@ export class ManualClock implements Clock {
   /** Sets the reading to `time`, which may be in the past (to test a clock going backwards). */
   set(time: number): void {
     this.current = time;
+  }
+
+  private push(timer: ManualTimer): void {
+    const heap = this.heap;
+    let i = heap.push(timer) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < heap.length && before(heap[left]!, heap[smallest]!)) smallest = left;
+      if (right < heap.length && before(heap[right]!, heap[smallest]!)) smallest = right;
+      if (smallest === i) return;
+      [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
+      i = smallest;
+    }
   }
 }

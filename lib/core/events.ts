@@ -62,6 +62,14 @@ export interface IgnoredEvent {
   readonly error: unknown;
 }
 
+/** The breaker's store changed status: a shared store became unreachable, or came back. */
+export interface StoreStatusEvent {
+  readonly breaker: string;
+  readonly status: 'memory' | 'shared' | 'degraded';
+  /** Why the store degraded, when it did. */
+  readonly error?: unknown;
+}
+
 /** Every event a breaker emits, by name. */
 export interface BreakerEventMap {
   stateChange: StateChangeEvent;
@@ -73,6 +81,7 @@ export interface BreakerEventMap {
   timeout: TimeoutEvent;
   rejection: RejectionEvent;
   ignored: IgnoredEvent;
+  storeStatus: StoreStatusEvent;
 }
 
 /** The name of a breaker event. */

@@ -34,6 +34,7 @@ export type {
   IgnoredEvent,
   RejectionEvent,
   StateChangeEvent,
+  StoreStatusEvent,
   SuccessEvent,
   TimeoutEvent,
 } from './events.js';
@@ -60,6 +61,7 @@ export {
   REJECTED_FORCED_OPEN,
   REJECTED_HALF_OPEN,
   REJECTED_OPEN,
+  type StoreStatus,
 } from './store/circuit-store.js';
 export { InMemoryStore } from './store/in-memory.store.js';
 export { Circuit } from './circuit.js';

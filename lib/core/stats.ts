@@ -71,4 +71,9 @@ export interface BreakerStats {
   readonly retryAfter: number | undefined;
   /** Clock reading of the last failure or timeout, in ms. */
   readonly lastFailureAt: number | undefined;
+  /**
+   * Where decisions come from: the breaker's memory, a shared store, or its memory because the
+   * shared store is unreachable (`degraded`).
+   */
+  readonly store: 'memory' | 'shared' | 'degraded';
 }

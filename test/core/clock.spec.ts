@@ -48,3 +48,23 @@ describe('systemClock', () => {
     expect(b).toBeGreaterThanOrEqual(a);
   });
 });
+
+describe('ManualClock at scale', () => {
+  it('runs 20,000 timers scheduled in random order in due order, skipping cleared ones', () => {
+    const clock = new ManualClock();
+    const fired: number[] = [];
+    const handles: unknown[] = [];
+    let seed = 3;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const at = seed % 10_000;
+      handles.push(clock.setTimeout(() => fired.push(at), at));
+    }
+    for (let i = 0; i < handles.length; i += 2) clock.clearTimeout(handles[i]);
+    expect(clock.pendingTimers).toBe(10_000);
+    clock.advance(10_000);
+    expect(fired).toHaveLength(10_000);
+    expect(fired.every((at, i) => i === 0 || fired[i - 1]! <= at)).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});

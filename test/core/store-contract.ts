@@ -20,6 +20,8 @@ export interface StoreUnderTest {
   readonly clock: Clock;
   /** Moves the breakers' notion of time forward by `ms`. */
   advance(ms: number): Promise<void>;
+  /** The open period the suite uses. @default 1_000 */
+  readonly openDuration?: number;
   /** Releases whatever the store holds (connections, servers). */
   close?(): Promise<void>;
 }
@@ -41,7 +43,7 @@ export function describeStoreContract(label: string, create: () => Promise<Store
         store: env.store,
         clock: env.clock,
         failureThreshold: 5,
-        openDuration: 1_000,
+        openDuration: env.openDuration ?? 1_000,
         ...options,
       });
       breakers.push(b);
@@ -68,7 +70,7 @@ export function describeStoreContract(label: string, create: () => Promise<Store
       await eventually(() => expect(b.state).toBe('OPEN'));
       const rejected = await outcome(b.execute(async () => 1));
       expect(!rejected.ok && isCircuitOpenError(rejected.error)).toBe(true);
-      await env.advance(1_000);
+      await env.advance(env.openDuration ?? 1_000);
       await eventually(() => expect(b.state).toBe('HALF_OPEN'));
       expect(await b.execute(async () => 'probe')).toBe('probe');
       await eventually(() => expect(b.state).toBe('CLOSED'));
@@ -113,7 +115,7 @@ export function describeStoreContract(label: string, create: () => Promise<Store
         const b = breaker(name, { halfOpenMaxCalls: probes });
         await failOn(a, 5);
         await eventually(() => expect(b.state).toBe('OPEN'));
-        await env.advance(1_000);
+        await env.advance(env.openDuration ?? 1_000);
         let reached = 0;
         const gate = deferred<void>();
         const call = (x: Breaker) =>
@@ -148,7 +150,7 @@ export function describeStoreContract(label: string, create: () => Promise<Store
       const lateResults = late.map((d) => outcome(b.execute(() => d.promise)));
       await failOn(a, 5);
       await eventually(() => expect(b.state).toBe('OPEN'));
-      await env.advance(1_000);
+      await env.advance(env.openDuration ?? 1_000);
       await eventually(() => expect(a.state).toBe('HALF_OPEN'));
       await a.execute(async () => 'probe');
       await eventually(() => expect(b.state).toBe('CLOSED'));

@@ -40,6 +40,12 @@ export interface CircuitView {
   readonly window: PolicyView;
 }
 
+/**
+ * Where a breaker's decisions come from right now: its own memory (`memory`), a store shared with
+ * other breakers (`shared`), or its own memory because the shared store is unreachable (`degraded`).
+ */
+export type StoreStatus = 'memory' | 'shared' | 'degraded';
+
 /** What a breaker hands to a store when it binds to a circuit. */
 export interface CircuitBinding {
   /** The circuit's name: breakers bound under one name in one store share one circuit. */
@@ -55,6 +61,8 @@ export interface CircuitBinding {
   onTransition(transition: CircuitTransition): void;
   /** Reports an error inside the store (a lost connection, say); it must not reach callers. */
   onError(error: unknown): void;
+  /** Called when the store's status changes (a shared store losing or regaining its server). */
+  onStoreStatus?(status: StoreStatus, error?: unknown): void;
 }
 
 /**
@@ -96,6 +104,8 @@ export interface CircuitHandle {
   snapshot(): CircuitSnapshot;
   /** Disconnects this breaker; later outcomes through this handle change nothing. */
   unbind(): void;
+  /** Where decisions come from right now. Absent means `memory`. */
+  storeStatus?(): StoreStatus;
 }
 
 /**

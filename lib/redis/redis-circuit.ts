@@ -1,0 +1,460 @@
+import { randomBytes } from 'node:crypto';
+import { openPeriod } from '../core/backoff.js';
+import { CircuitState, type TransitionReason } from '../core/circuit-state.js';
+import { Circuit } from '../core/circuit.js';
+import type { CircuitSnapshot } from '../core/snapshot.js';
+import {
+  ACQUIRE_ASYNC,
+  type CircuitBinding,
+  type CircuitHandle,
+  type CircuitTransition,
+  type CircuitView,
+  REJECTED_FORCED_OPEN,
+  REJECTED_HALF_OPEN,
+  REJECTED_OPEN,
+  type StoreStatus,
+} from '../core/store/circuit-store.js';
+import type { RedisStore } from './redis.store.js';
+import type { ScriptConfig } from './scripts.js';
+
+/** A script's answer, or a pushed transition. */
+export interface FleetReply {
+  readonly state: CircuitState;
+  readonly generation: number;
+  /** Milliseconds left in the open period, by Redis's clock. */
+  readonly remaining: number;
+  readonly failedProbes: number;
+  readonly admitted: boolean;
+  /** When refused in HALF_OPEN: milliseconds until the earliest probe lease expires. */
+  readonly wait: number;
+  /** Which incarnation of the circuit (changes if Redis lost its keys). */
+  readonly id: string;
+  /** Why the last transition happened. */
+  readonly reason: string;
+}
+
+/** This instance's copy of the fleet's circuit. */
+interface Fleet {
+  state: CircuitState;
+  generation: number;
+  id: string;
+  /** Local clock reading when the open period ends. */
+  openUntil: number;
+  failedProbes: number;
+  /** Until then, every probe slot is known to be taken: refuse without asking Redis. */
+  fullUntil: number;
+}
+
+const REASONS: ReadonlySet<string> = new Set<TransitionReason>([
+  'consecutive-failures',
+  'failure-rate',
+  'slow-call-rate',
+  'probe-failed',
+  'probe-expired',
+  'open-period-elapsed',
+  'probes-succeeded',
+  'isolate',
+  'disable',
+  'reset',
+  'remote',
+]);
+
+/** The most outcomes sent in one script call; more in one tick are sent in several. */
+const MAX_BATCH = 500;
+
+/**
+ * One breaker's connection to a circuit shared through Redis.
+ *
+ * It holds two things: a copy of the fleet's circuit (updated by script answers and pushed
+ * transitions), and the breaker's own in-memory circuit, fed with this instance's outcomes. The
+ * breaker sees one state: its own circuit's when that one is not CLOSED (this instance is failing on
+ * its own, or the fleet is unreachable), otherwise the fleet's. Admission reads both synchronously;
+ * only a half-open fleet needs Redis (for a probe lease). Generations seen by the breaker are this
+ * handle's own: they change whenever either circuit changes, so a late outcome never reaches either.
+ */
+export class RedisCircuit implements CircuitHandle {
+  readonly name: string;
+  /** @internal The circuit's keys, in the scripts' KEYS order. */
+  readonly keys: readonly string[];
+  private readonly local: Circuit;
+  private readonly baseConfig: Omit<ScriptConfig, 'rnd' | 'cn'>;
+  private fleet: Fleet | undefined;
+  private shared: boolean;
+  private bound = true;
+  private epoch: number;
+  private localGeneration: number;
+  private effective: CircuitState;
+  private since: number;
+  private leases: string[] = [];
+  private leaseCount = 0;
+  private batch: string[] = [];
+  private batchGeneration = -1;
+  private flushPending = false;
+  private refreshing = false;
+
+  constructor(
+    private readonly store: RedisStore,
+    private readonly binding: CircuitBinding,
+  ) {
+    this.name = binding.name;
+    const tag = `${store.prefix}{${binding.name}}`;
+    this.keys = [tag, `${tag}:leases`, `${tag}:ring`, `${tag}:buckets`, `${tag}:sources`];
+    this.local = new Circuit({
+      config: binding.config,
+      clock: binding.clock,
+      random: binding.random,
+      initialState: binding.initialState,
+      onTransition: (t) => this.bump(t.reason, t.openDuration),
+    });
+    this.epoch = this.localGeneration = this.local.currentGeneration;
+    this.effective = this.local.currentState;
+    this.since = binding.clock.now();
+    this.shared = store.status === 'shared';
+    const c = binding.config;
+    const p = c.policy;
+    const backoff = typeof c.backoff === 'object' ? c.backoff : undefined;
+    this.baseConfig = {
+      nm: binding.name,
+      ch: store.channel,
+      k: p.kind,
+      t: p.kind === 'consecutive' ? p.failureThreshold : 0,
+      n: p.kind === 'count-window' || p.kind === 'slow-call' ? p.windowSize : 0,
+      m: p.kind === 'consecutive' ? 0 : p.minimumCalls,
+      r: p.kind === 'consecutive' ? 0 : p.failureRateThreshold,
+      wd: p.kind === 'time-window' ? p.windowDuration : 0,
+      wb: p.kind === 'time-window' ? p.windowBuckets : 0,
+      sd: p.kind === 'slow-call' ? p.slowCallDuration : 0,
+      sr: p.kind === 'slow-call' ? p.slowCallRateThreshold : 0,
+      q: store.quorum,
+      hm: c.halfOpenMaxCalls,
+      pe: Math.ceil(c.probeExpiry),
+      od: c.openDuration,
+      mu: backoff?.multiplier ?? 0,
+      mx: backoff?.maxDuration ?? c.openDuration,
+      ji: backoff?.jitter ?? 0,
+      ttl: store.keyTtl,
+      nid: randomBytes(8).toString('hex'),
+    };
+  }
+
+  /** @internal The configuration for a script call, with a fresh random draw. */
+  scriptConfig(): string {
+    const backoff = this.binding.config.backoff;
+    const custom = typeof backoff === 'function';
+    return JSON.stringify({
+      ...this.baseConfig,
+      rnd: this.binding.random(),
+      cn: custom
+        ? Math.ceil(
+            openPeriod(
+              this.binding.config.openDuration,
+              backoff,
+              (this.fleet?.failedProbes ?? 0) + 1,
+              this.binding.random,
+            ),
+          )
+        : -1,
+    } satisfies ScriptConfig);
+  }
+
+  // --- CircuitHandle -----------------------------------------------------------------------------
+
+  state(): CircuitState {
+    this.local.state();
+    const f = this.fleet;
+    if (this.shared && f?.state === CircuitState.Open && this.now() >= f.openUntil) this.refresh();
+    return this.effective;
+  }
+
+  tryAcquire(): number {
+    const f = this.fleet;
+    if (this.shared && f !== undefined && this.local.currentState === CircuitState.Closed) {
+      switch (f.state) {
+        case CircuitState.ForcedOpen:
+          return REJECTED_FORCED_OPEN;
+        case CircuitState.Open:
+          return this.now() < f.openUntil ? REJECTED_OPEN : ACQUIRE_ASYNC;
+        case CircuitState.HalfOpen:
+          return this.now() < f.fullUntil ? REJECTED_HALF_OPEN : ACQUIRE_ASYNC;
+      }
+    }
+    return this.localAcquire();
+  }
+
+  async acquire(): Promise<number> {
+    if (!this.shared) return this.localAcquire();
+    const lease = `${this.store.instanceId}:${++this.leaseCount}`;
+    let reply: FleetReply;
+    try {
+      reply = await this.store.run('acquire', this, [lease]);
+    } catch {
+      // Redis could not answer: the store is degraded now, and the call is decided locally.
+      return this.localAcquire();
+    }
+    if (!this.bound) return REJECTED_HALF_OPEN;
+    this.adopt(reply);
+    const f = this.fleet!;
+    if (!this.shared) return this.localAcquire();
+    const leased = reply.admitted && reply.state === CircuitState.HalfOpen;
+    if (reply.admitted && f.generation === reply.generation && f.id === reply.id) {
+      const generation = this.local.tryAcquire();
+      if (generation < 0) {
+        if (leased) this.settleProbe(reply.generation, lease, 'I');
+        return generation;
+      }
+      if (leased) this.leases.push(lease);
+      return this.epoch;
+    }
+    if (leased) this.settleProbe(reply.generation, lease, 'I');
+    if (reply.state === CircuitState.HalfOpen) f.fullUntil = this.now() + reply.wait;
+    return f.state === CircuitState.ForcedOpen
+      ? REJECTED_FORCED_OPEN
+      : f.state === CircuitState.Open
+        ? REJECTED_OPEN
+        : REJECTED_HALF_OPEN;
+  }
+
+  success(generation: number, duration: number): void {
+    this.settle(generation, 'S', duration);
+  }
+
+  failure(generation: number, duration: number): void {
+    this.settle(generation, 'F', duration);
+  }
+
+  release(generation: number): void {
+    this.settle(generation, 'I', NaN);
+  }
+
+  transition(
+    to: 'CLOSED' | 'FORCED_OPEN' | 'DISABLED',
+    reason: 'reset' | 'isolate' | 'disable',
+  ): void {
+    if (!this.bound) return;
+    this.local.transition(to, reason);
+    if (!this.shared) return;
+    this.store.run('transition', this, [to, reason]).then(
+      (reply) => this.adopt(reply),
+      () => undefined,
+    );
+  }
+
+  retryAfter(): number | undefined {
+    const f = this.fleet;
+    if (!this.fleetDecides() || f === undefined) return this.local.retryAfter();
+    if (f.state === CircuitState.Open) return Math.max(0, Math.ceil(f.openUntil - this.now()));
+    if (f.state === CircuitState.HalfOpen) return 0;
+    return undefined;
+  }
+
+  view(): CircuitView {
+    const v = this.local.view();
+    const f = this.fleet;
+    const fleet = this.fleetDecides() && f !== undefined;
+    return {
+      ...v,
+      state: this.state(),
+      generation: this.epoch,
+      since: this.since,
+      openedAt: this.effective === CircuitState.Open ? this.since : undefined,
+      retryAfter: this.retryAfter(),
+      failedProbes: fleet ? f.failedProbes : v.failedProbes,
+      probesInFlight: fleet ? this.leases.length : v.probesInFlight,
+    };
+  }
+
+  snapshot(): CircuitSnapshot {
+    const f = this.fleet;
+    if (!this.fleetDecides() || f === undefined) {
+      return { ...this.local.snapshot(), generation: this.epoch };
+    }
+    const base = {
+      state: f.state,
+      generation: this.epoch,
+      since: this.since,
+      failedProbes: f.failedProbes,
+    };
+    return f.state === CircuitState.Open
+      ? { ...base, openedAt: this.since, openUntil: f.openUntil }
+      : base;
+  }
+
+  unbind(): void {
+    if (!this.bound) return;
+    this.bound = false;
+    this.local.unbind();
+    this.store.unbind(this);
+  }
+
+  storeStatus(): StoreStatus {
+    return this.shared ? 'shared' : 'degraded';
+  }
+
+  // --- used by RedisStore ------------------------------------------------------------------------
+
+  /** @internal The store gained or lost Redis. */
+  setShared(shared: boolean, error?: unknown): void {
+    if (this.shared === shared || !this.bound) return;
+    this.shared = shared;
+    this.leases = [];
+    this.batch = [];
+    this.bump('remote');
+    this.binding.onStoreStatus?.(shared ? 'shared' : 'degraded', error);
+  }
+
+  /** @internal Takes the fleet's state as Redis has it now, whatever this copy believed. */
+  adoptFromSync(reply: FleetReply): void {
+    if (!this.bound) return;
+    this.fleet = undefined;
+    this.adopt(reply);
+  }
+
+  /**
+   * @internal Takes a newer fleet state, from a script's answer or a pushed transition. An older or
+   * equal one only refreshes the open period's end.
+   */
+  adopt(reply: FleetReply): void {
+    if (!this.bound) return;
+    const f = this.fleet;
+    const openUntil = this.now() + reply.remaining;
+    if (f !== undefined && f.id === reply.id && reply.generation <= f.generation) {
+      if (reply.generation === f.generation) {
+        f.openUntil = openUntil;
+        f.failedProbes = reply.failedProbes;
+      }
+      return;
+    }
+    this.fleet = {
+      state: reply.state,
+      generation: reply.generation,
+      id: reply.id,
+      openUntil,
+      failedProbes: reply.failedProbes,
+      fullUntil: 0,
+    };
+    this.leases = [];
+    if (this.batchGeneration !== -1) this.batch = [];
+    const reason = REASONS.has(reply.reason) ? (reply.reason as TransitionReason) : 'remote';
+    // A manual transition is the whole fleet's: it applies to this instance's own circuit too.
+    if (reason === 'isolate' || reason === 'disable' || reason === 'reset') {
+      const manual = reply.state as 'CLOSED' | 'FORCED_OPEN' | 'DISABLED';
+      if (manual !== this.local.currentState || manual === CircuitState.Closed) {
+        this.local.transition(manual, reason);
+      }
+    }
+    this.bump(reason, reply.state === CircuitState.Open ? reply.remaining : undefined);
+  }
+
+  /** @internal Reads the fleet's state (and lets Redis make the transitions time has made due). */
+  resync(): void {
+    this.refresh();
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  private now(): number {
+    return this.binding.clock.now();
+  }
+
+  /** Whether the fleet's copy decides the state (shared, and this instance's own circuit is CLOSED). */
+  private fleetDecides(): boolean {
+    return this.shared && this.local.currentState === CircuitState.Closed;
+  }
+
+  private localAcquire(): number {
+    const generation = this.local.tryAcquire();
+    return generation < 0 ? generation : this.epoch;
+  }
+
+  private settle(generation: number, kind: 'S' | 'F' | 'I', duration: number): void {
+    if (!this.bound || generation !== this.epoch) return;
+    const fleetGeneration = this.fleet?.generation;
+    const localGeneration = this.localGeneration;
+    if (kind === 'S') this.local.success(localGeneration, duration);
+    else if (kind === 'F') this.local.failure(localGeneration, duration);
+    else this.local.release(localGeneration);
+    const f = this.fleet;
+    if (!this.shared) return;
+    if (f === undefined) {
+      // The fleet's state is still on its way: these outcomes count if the circuit is CLOSED.
+      if (kind !== 'I' && fleetGeneration === undefined) this.enqueue(-1, kind, duration);
+      return;
+    }
+    if (f.generation !== fleetGeneration) return;
+    if (f.state === CircuitState.Closed) {
+      if (kind !== 'I') this.enqueue(f.generation, kind, duration);
+    } else if (f.state === CircuitState.HalfOpen) {
+      const lease = this.leases.shift();
+      if (lease !== undefined) this.settleProbe(f.generation, lease, kind);
+    }
+  }
+
+  private settleProbe(generation: number, lease: string, kind: 'S' | 'F' | 'I'): void {
+    if (!this.shared) return;
+    this.store.run('probe', this, [generation, lease, kind]).then(
+      (reply) => this.adopt(reply),
+      () => undefined,
+    );
+  }
+
+  /** Queues an outcome; everything queued in one event-loop turn goes to Redis in one script. */
+  private enqueue(generation: number, kind: 'S' | 'F', duration: number): void {
+    if (this.batchGeneration !== generation) {
+      this.batch = [];
+      this.batchGeneration = generation;
+    }
+    this.batch.push(`${kind}${duration === duration ? Math.round(duration) : 0}`);
+    if (this.batch.length >= MAX_BATCH) {
+      this.flush();
+    } else if (!this.flushPending) {
+      this.flushPending = true;
+      setImmediate(() => {
+        this.flushPending = false;
+        this.flush();
+      });
+    }
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    if (!this.bound || !this.shared || batch.length === 0) return;
+    this.store
+      .run('record', this, [this.batchGeneration, this.store.instanceId, batch.join(';')])
+      .then(
+        (reply) => this.adopt(reply),
+        () => undefined,
+      );
+  }
+
+  private refresh(): void {
+    if (this.refreshing || !this.shared) return;
+    this.refreshing = true;
+    this.store
+      .run('sync', this, [])
+      .then(
+        (reply) => this.adopt(reply),
+        () => undefined,
+      )
+      .finally(() => (this.refreshing = false));
+  }
+
+  /** Either circuit changed: a new generation, and an event if the state the breaker sees changed. */
+  private bump(reason: TransitionReason, openDuration?: number): void {
+    const from = this.effective;
+    this.epoch++;
+    this.localGeneration = this.local.currentGeneration;
+    const local = this.local.currentState;
+    const f = this.fleet;
+    const to = this.shared && f !== undefined && local === CircuitState.Closed ? f.state : local;
+    this.effective = to;
+    if (to === from) return;
+    const at = this.now();
+    this.since = at;
+    const transition: CircuitTransition =
+      to === CircuitState.Open && openDuration !== undefined
+        ? { from, to, reason, generation: this.epoch, at, openDuration }
+        : { from, to, reason, generation: this.epoch, at };
+    this.binding.onTransition(transition);
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The Lua scripts that make a Redis-held circuit's decisions atomic: each one reads the circuit,
+ * applies outcomes or a lease, evaluates the trip policy, makes at most the transitions that are
+ * due, publishes them, and answers, in one step that no other instance can interleave with. Time is
+ * Redis's own (`TIME`), so instances' clocks never disagree about an open period.
+ *
+ * KEYS: 1 the circuit hash, 2 the probe leases (sorted set, score = expiry), 3 the count-window
+ * ring (a string, one byte per call), 4 the time-window buckets (hash), 5 the instances that
+ * contributed failures since the circuit last closed (set, for the quorum).
+ * ARGV[1]: the configuration as JSON (see `ScriptConfig`); the rest depends on the script.
+ *
+ * Every script answers `{ state, generation, remainingOpenMs, failedProbes, extra1, extra2, id, reason }`,
+ * where `id` identifies this incarnation of the circuit (it changes if the keys expired or Redis lost
+ * them, which also restarts the generation count) and `reason` is why the last transition happened.
+ */
+
+/** The configuration every script receives, as JSON. Short keys keep the payload small. */
+export interface ScriptConfig {
+  /** circuit name */
+  nm: string;
+  /** pub/sub channel */
+  ch: string;
+  /** policy kind */
+  k: 'consecutive' | 'count-window' | 'time-window' | 'slow-call';
+  /** failureThreshold */
+  t: number;
+  /** windowSize */
+  n: number;
+  /** minimumCalls */
+  m: number;
+  /** failureRateThreshold */
+  r: number;
+  /** windowDuration, ms */
+  wd: number;
+  /** windowBuckets */
+  wb: number;
+  /** slowCallDuration, ms */
+  sd: number;
+  /** slowCallRateThreshold */
+  sr: number;
+  /** quorum: distinct instances whose failures a fleet-wide trip needs */
+  q: number;
+  /** halfOpenMaxCalls */
+  hm: number;
+  /** probeExpiry, ms */
+  pe: number;
+  /** openDuration, ms */
+  od: number;
+  /** backoff multiplier (0: no backoff) */
+  mu: number;
+  /** backoff maxDuration, ms */
+  mx: number;
+  /** backoff jitter */
+  ji: number;
+  /** a random draw in [0, 1) for the jitter */
+  rnd: number;
+  /** a custom backoff's period for the next failed probe, computed by the client (-1: none) */
+  cn: number;
+  /** key time-to-live, ms */
+  ttl: number;
+  /** an id for the circuit, used only if this call creates it (so a re-created circuit is recognised) */
+  nid: string;
+}
+
+const PRELUDE = `
+local H, L, R, B, S = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local cfg = cjson.decode(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local function load()
+  local v = redis.call('HMGET', H, 's', 'g', 'ou', 'fp', 'c', 'ps', 'wn', 'wf', 'ws', 'wi', 'wh', 'id', 'r')
+  if not v[1] then
+    return { s = 'CLOSED', g = 0, ou = 0, fp = 0, c = 0, ps = 0, wn = 0, wf = 0, ws = 0, wi = 0, wh = -1, id = cfg.nid, r = 'reset' }
+  end
+  return {
+    s = v[1], g = tonumber(v[2]), ou = tonumber(v[3]), fp = tonumber(v[4]), c = tonumber(v[5]),
+    ps = tonumber(v[6]), wn = tonumber(v[7]), wf = tonumber(v[8]), ws = tonumber(v[9]),
+    wi = tonumber(v[10]), wh = tonumber(v[11]), id = v[12] or cfg.nid, r = v[13] or 'remote'
+  }
+end
+
+local function save(st)
+  redis.call('HSET', H, 's', st.s, 'g', st.g, 'ou', st.ou, 'fp', st.fp, 'c', st.c, 'ps', st.ps,
+    'wn', st.wn, 'wf', st.wf, 'ws', st.ws, 'wi', st.wi, 'wh', st.wh, 'id', st.id, 'r', st.r)
+  for _, key in ipairs({ H, L, R, B, S }) do redis.call('PEXPIRE', key, cfg.ttl) end
+end
+
+local function reply(st, a, b)
+  return { st.s, st.g, math.max(0, st.ou - now), st.fp, a or 0, b or 0, st.id, st.r }
+end
+
+local function period(attempt)
+  if attempt > 0 and cfg.cn >= 0 then return cfg.cn end
+  if cfg.mu == 0 then return cfg.od end
+  local grown = math.min(cfg.od * cfg.mu ^ math.min(attempt, 64), cfg.mx)
+  return math.max(1, math.floor(math.min(cfg.mx, grown * (1 + cfg.ji * (2 * cfg.rnd - 1)))))
+end
+
+local function move(st, to, reason)
+  st.s = to
+  st.g = st.g + 1
+  st.r = reason
+  redis.call('PUBLISH', cfg.ch, cjson.encode({
+    n = cfg.nm, s = st.s, g = st.g, rem = math.max(0, st.ou - now), fp = st.fp, r = reason, id = st.id
+  }))
+end
+
+local function reset_window(st)
+  st.c, st.wn, st.wf, st.ws, st.wi, st.wh = 0, 0, 0, 0, 0, -1
+  redis.call('DEL', R, B, S)
+end
+
+local function open(st, reason, fp)
+  st.fp, st.ou, st.ps = fp, now + period(fp), 0
+  redis.call('DEL', L)
+  move(st, 'OPEN', reason)
+end
+
+local function close(st, reason)
+  st.fp, st.ou, st.ps = 0, 0, 0
+  redis.call('DEL', L)
+  reset_window(st)
+  move(st, 'CLOSED', reason)
+end
+
+-- The transitions that time alone makes due: the open period is over, or a probe's lease expired
+-- (its instance crashed or hung: the probe counts as failed).
+local function advance(st)
+  if st.s == 'OPEN' and now >= st.ou then
+    st.ps = 0
+    redis.call('DEL', L)
+    move(st, 'HALF_OPEN', 'open-period-elapsed')
+  elseif st.s == 'HALF_OPEN' then
+    if #redis.call('ZRANGEBYSCORE', L, '-inf', now, 'LIMIT', 0, 1) > 0 then
+      open(st, 'probe-expired', st.fp + 1)
+    end
+  end
+end
+
+local function quorum()
+  return cfg.q <= 1 or redis.call('SCARD', S) >= cfg.q
+end
+
+-- Records one outcome of a call admitted while CLOSED; returns why the circuit should open, if it
+-- should. O(1) per outcome, O(windowBuckets) when a time window moves to a new bucket.
+local function record(st, failed, slow, source)
+  if failed or slow then redis.call('SADD', S, source) end
+  if cfg.k == 'consecutive' then
+    if not failed then
+      st.c = 0
+      redis.call('DEL', S)
+      return nil
+    end
+    st.c = st.c + 1
+    if st.c >= cfg.t and quorum() then return 'consecutive-failures' end
+    return nil
+  end
+  if cfg.k == 'time-window' then
+    local span = math.floor(now / (cfg.wd / cfg.wb))
+    if span < st.wh then span = st.wh end
+    if span > st.wh then
+      if st.wh >= 0 then
+        for s = st.wh - cfg.wb + 1, math.min(st.wh, span - cfg.wb) do
+          local v = redis.call('HMGET', B, 'c' .. s, 'f' .. s)
+          st.wn = st.wn - (tonumber(v[1]) or 0)
+          st.wf = st.wf - (tonumber(v[2]) or 0)
+          redis.call('HDEL', B, 'c' .. s, 'f' .. s)
+        end
+      end
+      st.wh = span
+    end
+    redis.call('HINCRBY', B, 'c' .. span, 1)
+    st.wn = st.wn + 1
+    if failed then
+      redis.call('HINCRBY', B, 'f' .. span, 1)
+      st.wf = st.wf + 1
+    end
+    if failed and st.wn >= cfg.m and st.wf / st.wn >= cfg.r and quorum() then return 'failure-rate' end
+    return nil
+  end
+  -- count-window and slow-call: a ring of one byte per call ('0' + 1 if failed + 2 if slow)
+  local i = st.wi
+  if st.wn < cfg.n then
+    st.wn = st.wn + 1
+  else
+    local old = redis.call('GETRANGE', R, i, i)
+    local bits = 0
+    if old ~= '' then bits = string.byte(old) - 48 end
+    if bits % 2 == 1 then st.wf = st.wf - 1 end
+    if bits >= 2 then st.ws = st.ws - 1 end
+  end
+  redis.call('SETRANGE', R, i, string.char(48 + (failed and 1 or 0) + (slow and 2 or 0)))
+  if failed then st.wf = st.wf + 1 end
+  if slow then st.ws = st.ws + 1 end
+  st.wi = (i + 1) % cfg.n
+  if st.wn < cfg.m then return nil end
+  if cfg.k == 'count-window' then
+    if failed and st.wf / st.wn >= cfg.r and quorum() then return 'failure-rate' end
+    return nil
+  end
+  if st.wf > 0 and st.wf / st.wn >= cfg.r and quorum() then return 'failure-rate' end
+  if st.ws > 0 and st.ws / st.wn >= cfg.sr and quorum() then return 'slow-call-rate' end
+  return nil
+end
+`;
+
+/** Reads the circuit (creating it if absent) after the transitions that are due. ARGV: config. */
+export const SYNC = `${PRELUDE}
+local st = load()
+advance(st)
+save(st)
+return reply(st)
+`;
+
+/**
+ * Records outcomes of calls admitted while CLOSED, in order, and opens the circuit if the policy
+ * says so. ARGV: config, generation the calls were admitted in (-1: before the instance knew the
+ * fleet's state; they count if the circuit is CLOSED), instance id, outcomes as "S<ms>;F<ms>;..."
+ * (S success, F failure, with durations for the slow-call policy).
+ */
+export const RECORD = `${PRELUDE}
+local st = load()
+local gen = tonumber(ARGV[2])
+if (gen == -1 or st.g == gen) and st.s == 'CLOSED' then
+  for token in string.gmatch(ARGV[4], '[^;]+') do
+    local failed = string.sub(token, 1, 1) == 'F'
+    local slow = cfg.k == 'slow-call' and (tonumber(string.sub(token, 2)) or 0) >= cfg.sd
+    local reason = record(st, failed, slow, ARGV[3])
+    if reason then
+      open(st, reason, 0)
+      break
+    end
+  end
+end
+save(st)
+return reply(st)
+`;
+
+/**
+ * Admits a call: in HALF_OPEN, takes a probe lease that expires after probeExpiry, if fewer than
+ * halfOpenMaxCalls probes are out. ARGV: config, lease id. Extra answers: admitted (0/1), and when
+ * refused in HALF_OPEN, the ms until the earliest lease expires.
+ */
+export const ACQUIRE = `${PRELUDE}
+local st = load()
+advance(st)
+local admitted, wait = 0, 0
+if st.s == 'CLOSED' or st.s == 'DISABLED' then
+  admitted = 1
+elseif st.s == 'HALF_OPEN' then
+  if redis.call('ZCARD', L) + st.ps < cfg.hm then
+    redis.call('ZADD', L, now + cfg.pe, ARGV[2])
+    admitted = 1
+  else
+    local first = redis.call('ZRANGE', L, 0, 0, 'WITHSCORES')
+    if first[2] then wait = math.max(0, tonumber(first[2]) - now) end
+  end
+end
+save(st)
+return reply(st, admitted, wait)
+`;
+
+/**
+ * Settles a probe. ARGV: config, generation, lease id, outcome (S success, F failure, I no verdict:
+ * the lease is freed for another probe).
+ */
+export const PROBE = `${PRELUDE}
+local st = load()
+local gen = tonumber(ARGV[2])
+if st.g == gen and st.s == 'HALF_OPEN' then
+  advance(st)
+  if st.g == gen and redis.call('ZREM', L, ARGV[3]) == 1 then
+    if ARGV[4] == 'S' then
+      st.ps = st.ps + 1
+      if st.ps >= cfg.hm then close(st, 'probes-succeeded') end
+    elseif ARGV[4] == 'F' then
+      open(st, 'probe-failed', st.fp + 1)
+    end
+  end
+end
+save(st)
+return reply(st)
+`;
+
+/** A manual transition, fleet-wide. ARGV: config, target state, reason. */
+export const TRANSITION = `${PRELUDE}
+local st = load()
+if ARGV[2] == 'CLOSED' then
+  close(st, ARGV[3])
+elseif st.s ~= ARGV[2] then
+  st.ou, st.fp, st.ps = 0, 0, 0
+  redis.call('DEL', L)
+  move(st, ARGV[2], ARGV[3])
+end
+save(st)
+return reply(st)
+`;

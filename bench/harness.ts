@@ -147,9 +147,9 @@ export async function interleave(
 
 export function formatNs(ns: number): string {
   if (!Number.isFinite(ns)) return String(ns);
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
-  if (ns >= 1e4) return `${(ns / 1e3).toFixed(1)} µs`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`;
+  if (ns >= 999_500) return `${(ns / 1e6).toFixed(2)} ms`;
+  if (ns >= 9_995) return `${(ns / 1e3).toFixed(1)} µs`;
+  if (ns >= 999.5) return `${(ns / 1e3).toFixed(2)} µs`;
   return `${ns.toFixed(0)} ns`;
 }
 

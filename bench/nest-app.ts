@@ -33,6 +33,34 @@ class QuoteController {
   }
 }
 
+const median = (values: number[]): number => values.sort((a, b) => a - b)[values.length >> 1]!;
+
+/**
+ * Nanoseconds per call of the undecorated and the decorated service method, called and awaited
+ * in-process: interleaved rounds, medians, and the median of the per-round differences.
+ */
+async function methodCost(
+  quotes: QuoteService,
+): Promise<{ plain: number; decorated: number; overhead: number }> {
+  const calls = 5_000;
+  const plain: number[] = [];
+  const decorated: number[] = [];
+  for (let round = 0; round < 33; round++) {
+    let start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) await quotes.plain();
+    const p = Number(process.hrtime.bigint() - start) / calls;
+    start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) await quotes.guarded();
+    const d = Number(process.hrtime.bigint() - start) / calls;
+    if (round >= 3) {
+      plain.push(p);
+      decorated.push(d);
+    }
+  }
+  const overhead = median(decorated.map((d, i) => d - plain[i]!));
+  return { plain: median(plain), decorated: median(decorated), overhead };
+}
+
 interface NestApi {
   CircuitBreaker: (...args: unknown[]) => MethodDecorator;
   CircuitBreakerModule: { forRoot(...args: unknown[]): unknown };
@@ -74,12 +102,15 @@ async function main(): Promise<void> {
   // Whether anything wraps the decorated method once the app is up (decorator or explorer).
   const wrapped = app.get(QuoteService).guarded !== original;
   process.send!({ port: address.port, wrapped });
-  // The parent asks for this process's CPU time around each load run: CPU per request is far
-  // less disturbed by a noisy machine than requests per second.
+  // The parent asks for this process's CPU time around each load run, and for the cost of the
+  // service method itself, called in-process, decorated and not.
+  const quotes = app.get(QuoteService);
   process.on('message', (message) => {
     if (message === 'cpu') {
       const { user, system } = process.cpuUsage();
       process.send!({ cpu: user + system });
+    } else if (message === 'method') {
+      void methodCost(quotes).then((method) => process.send!({ method }));
     }
   });
   process.on('disconnect', () => {

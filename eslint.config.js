@@ -3,7 +3,9 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-check/', 'dist-sample/', 'coverage/'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'dist-check/', 'dist-sample/', 'dist-bench/', 'coverage/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -44,9 +44,28 @@ export type Outcome = 'success' | 'failure' | 'ignored';
 
 const EMPTY_ARGS: readonly unknown[] = Object.freeze([]);
 
+/** How a call's promise is settled: the breaker counts the outcome, then passes it on. */
+interface Settlers {
+  readonly generation: number;
+  readonly onValue: (value: unknown) => unknown;
+  readonly onError: (error: unknown) => unknown;
+}
+
 interface VerdictWaiter {
   resolve(proceed: boolean): void;
   timer: unknown;
+}
+
+/**
+ * A thenable that rejects with `error`. A promise resolved with it (`Promise.resolve`, or a `then`
+ * callback returning it) rejects a tick later without a `throw` and without being rejected while
+ * nobody listens: in Node each throw builds a message with a source location, and each promise
+ * rejected before it has a handler goes through the unhandled-rejection tracker, and either costs
+ * more than everything else a failed or refused call does. An unhandled rejection is still reported.
+ */
+function rejectionWith(error: unknown): PromiseLike<never> {
+  const thenable = { then: (_: unknown, reject: (reason: unknown) => void) => reject(error) };
+  return thenable as unknown as PromiseLike<never>;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -85,8 +104,11 @@ export class Breaker {
   private readonly slowCallDuration: number;
   /** Whether calls must be timed: the policy needs durations, or someone listens for them. */
   private timing: boolean;
-  private listeners: Listeners<BreakerEventMap> | undefined;
-  private waiters: Set<VerdictWaiter> | undefined;
+  // Every field is set in the constructor, even to undefined, so that a breaker keeps one shape
+  // (hidden class) for life: a field added on first use would make every call site see two.
+  private listeners: Listeners<BreakerEventMap> | undefined = undefined;
+  private waiters: Set<VerdictWaiter> | undefined = undefined;
+  private settlers: Settlers | undefined = undefined;
   private disposed = false;
 
   private nCalls = 0;
@@ -102,7 +124,7 @@ export class Breaker {
   private nFallbacks = 0;
   private nInFlight = 0;
   private nOpens = 0;
-  private lastFailureAt: number | undefined;
+  private lastFailureAt: number | undefined = undefined;
 
   /** @throws BreakerOptionsError if an option is invalid. */
   constructor(options: BreakerOptions) {
@@ -133,7 +155,9 @@ export class Breaker {
       clock: this.clock,
       random: resolved.random,
       initialState: resolved.initialState,
-      onTransition: (transition) => this.onTransition(transition),
+      // Bound rather than an arrow: the circuit keeps it for life, and a bound function is lighter
+      // than a closure and its context (bench case 5: heap per idle breaker).
+      onTransition: this.onTransition.bind(this),
       onError: (error) => this.reportCallbackError(error, 'store'),
       onStoreStatus: (status, error) => {
         if (this.listeners?.has('storeStatus')) {
@@ -398,29 +422,90 @@ export class Breaker {
   // ---------------------------------------------------------------------------------------------
   // Running calls
 
-  private async run<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
-    if (this.disposed) throw new BreakerDisposedError(this.name);
-    if (typeof fn !== 'function') throw this.notAFunction(fn);
-    let generation = this.circuit.tryAcquire();
-    if (generation < 0) {
-      if (generation === ACQUIRE_ASYNC || this.mayWaitForVerdict(generation)) {
-        generation = await this.admitSlowly(generation);
-      }
-      if (generation < 0) return this.reject(generation, options) as T;
+  private run<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
+    if (this.disposed) return Promise.reject(new BreakerDisposedError(this.name));
+    if (typeof fn !== 'function') return Promise.reject(this.notAFunction(fn));
+    const generation = this.circuit.tryAcquire();
+    if (generation >= 0) return this.invoke(fn, generation, options);
+    if (generation === ACQUIRE_ASYNC || this.mayWaitForVerdict(generation)) {
+      return this.invokeOnceAdmitted(fn, generation, options);
     }
+    return this.refuse(generation, options);
+  }
+
+  /** Admits a call the slow way (see `admitSlowly`), then runs it or refuses it. */
+  private async invokeOnceAdmitted<T>(
+    fn: Protected<T>,
+    generation: number,
+    options: CallOptions<T> | undefined,
+  ): Promise<T> {
+    generation = await this.admitSlowly(generation);
+    if (generation < 0) return this.refuse(generation, options);
+    return this.invoke(fn, generation, options);
+  }
+
+  /** Counts a circuit rejection, then answers with the fallback or the `CircuitOpenError`. */
+  private refuse<T>(code: number, options: CallOptions<T> | undefined): Promise<T> {
+    const error = this.countRejection(this.rejectionError(code));
+    return Promise.resolve(this.fallbackOrReject(error, options, true));
+  }
+
+  /**
+   * Runs an admitted call. Its outcome is settled by callbacks chained on its promise rather than by
+   * awaiting it: an async function here would cost more than everything else the breaker does.
+   */
+  private invoke<T>(
+    fn: Protected<T>,
+    generation: number,
+    options: CallOptions<T> | undefined,
+  ): Promise<T> {
     if (this.timeoutMs > 0) return this.invokeWithTimeout(fn, generation, options);
     this.nInFlight++;
     const start = this.timing ? this.clock.now() : NaN;
-    let value: T;
+    let result: T | PromiseLike<T>;
     try {
-      value = await fn(fn.length === 0 ? (undefined as never) : this.signalFor(options));
+      result = fn(fn.length === 0 ? (undefined as never) : this.signalFor(options));
     } catch (error) {
       this.nInFlight--;
-      return this.afterError(error, generation, start, options) as T;
+      return new Promise<T>((resolve) =>
+        resolve(this.afterError(error, generation, start, options)),
+      );
     }
-    this.nInFlight--;
-    this.settleSuccess(generation, start);
-    return value;
+    const settlers =
+      options === undefined && start !== start
+        ? this.sharedSettlers(generation)
+        : this.settlersFor(generation, start, options);
+    return Promise.resolve(result).then(settlers.onValue, settlers.onError) as Promise<T>;
+  }
+
+  /** The callbacks that settle a call admitted in `generation`, started at `start`. */
+  private settlersFor(
+    generation: number,
+    start: number,
+    options: CallOptions<unknown> | undefined,
+  ): Settlers {
+    return {
+      generation,
+      onValue: (value) => {
+        this.nInFlight--;
+        this.settleSuccess(generation, start);
+        return value;
+      },
+      onError: (error) => {
+        this.nInFlight--;
+        return this.afterErrorAsync(error, generation, start, options);
+      },
+    };
+  }
+
+  /**
+   * The settlers of untimed calls without options admitted in `generation`: made once per
+   * generation and shared by its calls, so that the hot path allocates no closure per call.
+   */
+  private sharedSettlers(generation: number): Settlers {
+    const shared = this.settlers;
+    if (shared !== undefined && shared.generation === generation) return shared;
+    return (this.settlers = this.settlersFor(generation, NaN, undefined));
   }
 
   private async runInBulkhead<T>(
@@ -654,6 +739,22 @@ export class Breaker {
     );
   }
 
+  /** `afterError` for a caller holding a promise: never throws, rejects instead. */
+  private afterErrorAsync<T>(
+    error: unknown,
+    generation: number,
+    start: number,
+    options: CallOptions<T> | undefined,
+  ): T | PromiseLike<T> {
+    const aborted = options?.signal?.aborted === true;
+    const outcome = this.settleError(error, generation, start, aborted);
+    return this.fallbackOrReject(
+      error,
+      options,
+      outcome === 'failure' && this.options.fallbackOnFailure,
+    );
+  }
+
   private classify(error: unknown): Outcome {
     const { ignore, isFailure } = this.options;
     if (ignore !== undefined) {
@@ -729,18 +830,42 @@ export class Breaker {
     options: CallOptions<T> | undefined,
     allowed: boolean,
   ): T | PromiseLike<T> {
-    if (allowed) {
-      const own = options?.fallback;
-      const fallback =
-        own !== undefined ? own : this.options.hasFallback ? this.options.fallback : undefined;
-      if (fallback !== undefined) {
-        this.nFallbacks++;
-        return typeof fallback === 'function'
-          ? (fallback as FallbackFunction<T>)(error, options?.args ?? EMPTY_ARGS)
-          : (fallback as T);
-      }
+    const fallback = this.fallbackFor(options, allowed);
+    if (fallback === undefined) throw error;
+    return this.answerWith(fallback, error, options);
+  }
+
+  /** `fallbackOrThrow` for a caller holding a promise: never throws, rejects instead. */
+  private fallbackOrReject<T>(
+    error: unknown,
+    options: CallOptions<T> | undefined,
+    allowed: boolean,
+  ): T | PromiseLike<T> {
+    const fallback = this.fallbackFor(options, allowed);
+    if (fallback === undefined) return rejectionWith(error);
+    try {
+      return this.answerWith(fallback, error, options);
+    } catch (thrown) {
+      return rejectionWith(thrown);
     }
-    throw error;
+  }
+
+  /** The fallback that answers this call instead of `error`, if any applies. */
+  private fallbackFor<T>(options: CallOptions<T> | undefined, allowed: boolean): unknown {
+    if (!allowed) return undefined;
+    const own = options?.fallback;
+    return own !== undefined ? own : this.options.hasFallback ? this.options.fallback : undefined;
+  }
+
+  private answerWith<T>(
+    fallback: unknown,
+    error: unknown,
+    options: CallOptions<T> | undefined,
+  ): T | PromiseLike<T> {
+    this.nFallbacks++;
+    return typeof fallback === 'function'
+      ? (fallback as FallbackFunction<T>)(error, options?.args ?? EMPTY_ARGS)
+      : (fallback as T);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -14,12 +14,15 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** Read once: `performance.timeOrigin` is a native getter, and fixed for the life of the process. */
+const timeOrigin = performance.timeOrigin;
+
 /**
  * The default clock: monotonic (`performance.now()`), anchored to the Unix epoch at process start,
  * so readings are milliseconds since 1970 that never jump when the wall clock is adjusted.
  */
 export const systemClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  now: () => timeOrigin + performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

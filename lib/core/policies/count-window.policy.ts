@@ -10,7 +10,7 @@ export class CountWindowPolicy implements TripPolicy {
   readonly needsTime = false;
   readonly needsDuration = false;
   /** Allocated on the first outcome, so an idle breaker costs nothing. */
-  private ring: Uint8Array | undefined;
+  private ring: Uint8Array | undefined = undefined;
   private next = 0;
   private count = 0;
   private failures = 0;

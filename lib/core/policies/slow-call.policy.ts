@@ -14,7 +14,7 @@ export class SlowCallPolicy implements TripPolicy {
   readonly needsTime = false;
   readonly needsDuration = true;
   /** One byte per call: bit 0 failed, bit 1 slow. Allocated on the first outcome. */
-  private ring: Uint8Array | undefined;
+  private ring: Uint8Array | undefined = undefined;
   private next = 0;
   private count = 0;
   private failures = 0;

@@ -12,8 +12,8 @@ export class TimeWindowPolicy implements TripPolicy {
   readonly needsDuration = false;
   private readonly span: number;
   /** Per bucket: calls and failures. Bucket `i` holds the span `s` with `s mod buckets = i`. */
-  private calls: Uint32Array | undefined;
-  private fails: Uint32Array | undefined;
+  private calls: Uint32Array | undefined = undefined;
+  private fails: Uint32Array | undefined = undefined;
   /** The newest span recorded (`floor(now / span)`); -Infinity when empty. */
   private head = -Infinity;
   private totalCalls = 0;

@@ -36,8 +36,12 @@ import {
   resolveBreakerOptions,
 } from './validate-options.js';
 
-/** The function a breaker protects. It receives an `AbortSignal` if it declares a parameter. */
-export type Protected<T> = (signal: AbortSignal) => T | PromiseLike<T>;
+/**
+ * The function a breaker protects. It receives an `AbortSignal` when the call can be aborted: the
+ * breaker has a `timeout`, or the caller passed its own `signal`. Otherwise it receives `undefined`,
+ * which `fetch` and most clients accept as "no signal".
+ */
+export type Protected<T> = (signal: AbortSignal | undefined) => T | PromiseLike<T>;
 
 /** How a settled call was counted. */
 export type Outcome = 'success' | 'failure' | 'ignored';
@@ -124,7 +128,6 @@ export class Breaker {
   private nFallbacks = 0;
   private nInFlight = 0;
   private nOpens = 0;
-  private lastFailureAt: number | undefined = undefined;
 
   /** @throws BreakerOptionsError if an option is invalid. */
   constructor(options: BreakerOptions) {
@@ -185,8 +188,8 @@ export class Breaker {
    * `BulkheadRejectedError` if the call was refused (unless a fallback answers), a `CallTimeoutError`
    * if `timeout` ran out, or a `BreakerDisposedError` after `dispose()`.
    *
-   * `fn` receives an `AbortSignal` that aborts on timeout (or with `options.signal`). The signal is
-   * created only if `fn` declares a parameter, so `() => work()` costs nothing extra.
+   * `fn` receives an `AbortSignal` that aborts on timeout or with `options.signal`, when either is
+   * set; otherwise `undefined` (nothing could abort the call, so no signal is made for it).
    */
   execute<T>(fn: Protected<T>, options?: CallOptions<T>): Promise<T> {
     return this.bulkhead === undefined ? this.run(fn, options) : this.runInBulkhead(fn, options);
@@ -299,7 +302,6 @@ export class Breaker {
       stateSince: view.since,
       openedAt: view.openedAt,
       retryAfter: view.retryAfter,
-      lastFailureAt: this.lastFailureAt,
       store: this.circuit.storeStatus?.() ?? 'memory',
     };
   }
@@ -464,7 +466,7 @@ export class Breaker {
     const start = this.timing ? this.clock.now() : NaN;
     let result: T | PromiseLike<T>;
     try {
-      result = fn(fn.length === 0 ? (undefined as never) : this.signalFor(options));
+      result = fn(options?.signal);
     } catch (error) {
       this.nInFlight--;
       return new Promise<T>((resolve) =>
@@ -598,10 +600,6 @@ export class Breaker {
     });
   }
 
-  private signalFor(options: CallOptions<unknown> | undefined): AbortSignal {
-    return options?.signal ?? new AbortController().signal;
-  }
-
   private mayWaitForVerdict(generation: number): boolean {
     return generation === REJECTED_HALF_OPEN && this.options.halfOpenWaitTimeout > 0;
   }
@@ -683,7 +681,6 @@ export class Breaker {
     this.nCalls++;
     this.nTimeouts++;
     if (this.timeoutMs >= this.slowCallDuration) this.nSlow++;
-    this.lastFailureAt = this.clock.now();
     if (this.listeners?.has('timeout')) {
       this.listeners.emit('timeout', { breaker: this.name, timeout: error.timeout });
     }
@@ -713,7 +710,6 @@ export class Breaker {
         break;
       case 'failure':
         this.nFailures++;
-        this.lastFailureAt = this.clock.now();
         if (this.listeners?.has('failure')) {
           this.listeners.emit('failure', { breaker: this.name, error, duration });
         }

@@ -34,12 +34,27 @@ function hasBrand(value: unknown, kind: ErrorKind): boolean {
 /** Why a call was rejected without reaching the protected function. */
 export type RejectionReason = 'open' | 'half-open' | 'forced-open' | 'bulkhead';
 
+function openMessage(
+  breakerName: string,
+  state: RejectingState,
+  retryAfter: number | undefined,
+): string {
+  return state === 'OPEN'
+    ? `Circuit breaker "${breakerName}" is open; retry in ${Math.ceil(retryAfter ?? 0)} ms`
+    : state === 'HALF_OPEN'
+      ? `Circuit breaker "${breakerName}" is half-open and all probe calls are taken`
+      : `Circuit breaker "${breakerName}" is isolated (forced open) until it is reset`;
+}
+
 /**
  * A call was rejected because the circuit is open, held open, or half-open with every probe slot
  * taken. The protected function was not called.
  *
- * Created without a stack trace by default (a rejection is a normal, frequent event and a stack
- * costs microseconds); set the breaker option `rejectionStackTraces: true` to capture one.
+ * Rejections are frequent, normal events, so by default a breaker makes this error without running
+ * the `Error` constructor (which costs about half a microsecond even without a stack): it is an
+ * instance of `CircuitOpenError` and of `Error`, with `message`, `name` and a one-line `stack`, but
+ * `util.types.isNativeError()` is false for it. Set the breaker option `rejectionStackTraces: true`
+ * for native errors with a stack trace.
  */
 export class CircuitOpenError extends Error {
   /** The name of the breaker that rejected the call. */
@@ -54,13 +69,7 @@ export class CircuitOpenError extends Error {
   readonly retryAfter: number | undefined;
 
   constructor(breakerName: string, state: RejectingState, retryAfter: number | undefined) {
-    super(
-      state === 'OPEN'
-        ? `Circuit breaker "${breakerName}" is open; retry in ${Math.ceil(retryAfter ?? 0)} ms`
-        : state === 'HALF_OPEN'
-          ? `Circuit breaker "${breakerName}" is half-open and all probe calls are taken`
-          : `Circuit breaker "${breakerName}" is isolated (forced open) until it is reset`,
-    );
+    super(openMessage(breakerName, state, retryAfter));
     this.breakerName = breakerName;
     this.state = state;
     this.retryAfter = retryAfter;
@@ -76,6 +85,20 @@ export class CircuitOpenError extends Error {
   }
 }
 brand(CircuitOpenError, 'CircuitOpenError');
+// The light instances made by createCircuitOpenError have no own `message` or `stack`: these
+// accessors compute them on demand. A native instance's own properties take precedence.
+Object.defineProperty(CircuitOpenError.prototype, 'message', {
+  get(this: CircuitOpenError) {
+    return openMessage(this.breakerName, this.state, this.retryAfter);
+  },
+  configurable: true,
+});
+Object.defineProperty(CircuitOpenError.prototype, 'stack', {
+  get(this: CircuitOpenError) {
+    return `${this.name}: ${this.message}`;
+  },
+  configurable: true,
+});
 
 /**
  * A call was rejected by the breaker's bulkhead: `maxConcurrent` calls were running and the queue
@@ -195,9 +218,9 @@ export function isRejection(
 }
 
 /**
- * Creates a `CircuitOpenError`, without a stack trace unless `withStack` is true. Setting
- * `Error.stackTraceLimit` to 0 around the constructor is what skips V8's stack capture; it is
- * restored before anything else can run.
+ * Creates a `CircuitOpenError`: a native one with a stack trace when `withStack` is true, otherwise
+ * a light instance made from the prototype, without running the `Error` constructor (see
+ * {@link CircuitOpenError}).
  */
 export function createCircuitOpenError(
   breakerName: string,
@@ -206,11 +229,13 @@ export function createCircuitOpenError(
   withStack: boolean,
 ): CircuitOpenError {
   if (withStack) return new CircuitOpenError(breakerName, state, retryAfter);
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new CircuitOpenError(breakerName, state, retryAfter);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  const error = Object.create(CircuitOpenError.prototype) as {
+    breakerName: string;
+    state: RejectingState;
+    retryAfter: number | undefined;
+  };
+  error.breakerName = breakerName;
+  error.state = state;
+  error.retryAfter = retryAfter;
+  return error as CircuitOpenError;
 }

@@ -69,8 +69,6 @@ export interface BreakerStats {
   readonly openedAt: number | undefined;
   /** Milliseconds until probes may go (`OPEN`), 0 (`HALF_OPEN`), otherwise `undefined`. */
   readonly retryAfter: number | undefined;
-  /** Clock reading of the last failure or timeout, in ms. */
-  readonly lastFailureAt: number | undefined;
   /**
    * Where decisions come from: the breaker's memory, a shared store, or its memory because the
    * shared store is unreachable (`degraded`).

@@ -258,7 +258,7 @@ describe('Breaker: what counts as a failure', () => {
     const p = b.execute(
       (signal) =>
         new Promise((_, reject) => {
-          signal.addEventListener('abort', () => reject(signal.reason));
+          signal!.addEventListener('abort', () => reject(signal!.reason));
         }),
       { signal: controller.signal },
     );
@@ -299,7 +299,7 @@ describe('Breaker: timeouts', () => {
       (signal) => {
         seen = signal;
         return new Promise((_, reject) =>
-          signal.addEventListener('abort', () => reject(signal.reason)),
+          signal!.addEventListener('abort', () => reject(signal!.reason)),
         );
       },
       { signal: controller.signal },
@@ -318,19 +318,20 @@ describe('Breaker: timeouts', () => {
     expect(b.stats()).toMatchObject({ timeouts: 1, fallbacks: 1 });
   });
 
-  it('passes no signal to a function that declares no parameter, a fresh one to one that does', async () => {
-    const { b } = make();
-    const seen: unknown[] = [];
-    await b.execute(function (this: unknown, ...args: unknown[]) {
-      seen.push(args[0]);
-      return 1;
-    });
-    await b.execute((signal) => seen.push(signal));
-    await b.execute((signal) => seen.push(signal));
+  it("passes the caller's signal, a fresh signal per call with a timeout, and none when nothing can abort", async () => {
+    const seen: Array<AbortSignal | undefined> = [];
+    const plain = make().b;
+    await plain.execute((signal) => seen.push(signal));
+    const controller = new AbortController();
+    await plain.execute((signal) => seen.push(signal), { signal: controller.signal });
+    const timed = make({ timeout: 1_000 }).b;
+    await timed.execute((signal) => seen.push(signal));
+    await timed.execute((signal) => seen.push(signal));
     expect(seen[0]).toBeUndefined();
-    expect(seen[1]).toBeInstanceOf(AbortSignal);
+    expect(seen[1]).toBe(controller.signal);
     expect(seen[2]).toBeInstanceOf(AbortSignal);
-    expect(seen[1]).not.toBe(seen[2]);
+    expect(seen[3]).toBeInstanceOf(AbortSignal);
+    expect(seen[2]).not.toBe(seen[3]);
   });
 });
 

@@ -53,6 +53,8 @@ export class Circuit implements CircuitHandle {
   private inner: InnerState;
   private generation: number;
   private readonly policy: TripPolicy;
+  /** The policy's `needsTime`, read once: a field of the circuit is one shape on the hot path. */
+  private readonly policyNeedsTime: boolean;
   private consecutiveFailures = 0;
   /** The latest clock reading: readings are never allowed to go back. */
   private lastNow: number;
@@ -68,6 +70,7 @@ export class Circuit implements CircuitHandle {
     this.random = binding.random;
     this.notify = binding.onTransition;
     this.policy = createPolicy(this.config.policy);
+    this.policyNeedsTime = this.policy.needsTime;
     const start = this.clock.now();
     this.lastNow = Number.isFinite(start) ? start : 0;
     const restored = binding.initialState;
@@ -104,7 +107,7 @@ export class Circuit implements CircuitHandle {
     const inner = this.inner;
     if (inner.state === CircuitState.Closed) {
       this.consecutiveFailures = 0;
-      const reason = this.policy.success(this.policy.needsTime ? this.now() : 0, duration);
+      const reason = this.policy.success(this.policyNeedsTime ? this.now() : 0, duration);
       if (reason !== undefined) this.open(reason, 0);
     } else if (inner.state === CircuitState.HalfOpen) {
       // Settle time-based business first: a probe that outlived its permit has already re-opened
@@ -121,7 +124,7 @@ export class Circuit implements CircuitHandle {
     const inner = this.inner;
     if (inner.state === CircuitState.Closed) {
       this.consecutiveFailures++;
-      const reason = this.policy.failure(this.policy.needsTime ? this.now() : 0, duration);
+      const reason = this.policy.failure(this.policyNeedsTime ? this.now() : 0, duration);
       if (reason !== undefined) this.open(reason, 0);
     } else if (inner.state === CircuitState.HalfOpen) {
       this.advance(this.now());

@@ -154,6 +154,28 @@ export class Circuit implements CircuitHandle {
     if (this.bound && this.inner.state === CircuitState.Closed) this.open(reason, 0);
   }
 
+  /**
+   * Takes a state decided elsewhere: a shared store that became unreachable hands its last known
+   * state to the breaker's own circuit, so an outage the fleet knew about stays known. `OPEN` lasts
+   * `remaining` ms; a `HALF_OPEN` one continues as `OPEN` with its period over (the next call probes).
+   */
+  adopt(state: CircuitState, remaining: number, failedProbes: number): void {
+    if (!this.bound || state === this.inner.state) return;
+    const now = this.now();
+    if (state === CircuitState.Open || state === CircuitState.HalfOpen) {
+      const period = state === CircuitState.Open ? Math.max(0, remaining) : 0;
+      this.moveTo(
+        { state: CircuitState.Open, since: now, openUntil: now + period, failedProbes },
+        'remote',
+        period,
+      );
+    } else if (state === CircuitState.Closed) {
+      this.close('remote');
+    } else {
+      this.moveTo({ state, since: now }, 'remote', undefined);
+    }
+  }
+
   transition(
     to: 'CLOSED' | 'FORCED_OPEN' | 'DISABLED',
     reason: 'reset' | 'isolate' | 'disable',

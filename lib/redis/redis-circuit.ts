@@ -346,6 +346,11 @@ export class RedisCircuit implements CircuitHandle {
       // Answers from a Redis that is gone will never come: nobody waits for them.
       this.sentFailures = 0;
       this.acknowledge(0);
+      // Decide locally from what the fleet last said: an outage it knew about stays known.
+      const f = this.fleet;
+      if (f !== undefined && this.local.currentState === CircuitState.Closed) {
+        this.local.adopt(f.state, f.openUntil - this.now(), f.failedProbes);
+      }
     }
     this.bump('remote');
     this.binding.onStoreStatus?.(shared ? 'shared' : 'degraded', error);

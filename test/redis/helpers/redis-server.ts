@@ -80,7 +80,7 @@ export async function startRedis(): Promise<TestRedis> {
       port,
       owned: false,
       client: () => {
-        const c = new Redis(external);
+        const c = new Redis(external, { disconnectTimeout: 0 });
         clients.push(c);
         return c;
       },
@@ -118,7 +118,7 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     owned: true,
     client: () => {
-      const c = new Redis(url, { maxRetriesPerRequest: 1 });
+      const c = new Redis(url, { maxRetriesPerRequest: 1, disconnectTimeout: 0 });
       c.on('error', () => undefined);
       clients.push(c);
       return c;

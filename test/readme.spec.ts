@@ -15,4 +15,11 @@ describe('README', () => {
     expect(read('README.md')).toContain('npm ci && npm test');
     expect(read('.ci/run')).toMatch(/^npm test$/m);
   });
+
+  it('gives the main command, and package.json has it', () => {
+    expect(read('README.md')).toContain('npm ci && npm run sample');
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> })
+      .scripts;
+    expect(scripts.sample).toContain('01-flaky-downstream');
+  });
 });

@@ -52,19 +52,31 @@ function isRefusal(error: unknown): boolean {
   return isCircuitOpenError(error) || isBulkheadRejectedError(error);
 }
 
-/** The fallback for a call: the method's own, else the breaker's `fallback` option. */
+/**
+ * The fallback for a call: the method's own, else the breaker's `fallback` option. Calling it counts
+ * the answer in the breaker's `stats().fallbacks`, as `execute` does for its own fallbacks.
+ */
 function effectiveFallback(
   breaker: Breaker,
   fallback: BoundFallback | undefined,
   args: readonly unknown[],
 ): BoundFallback | undefined {
-  if (fallback !== undefined) return fallback;
-  const options = breaker.options;
-  if (!options.hasFallback) return undefined;
-  const value = options.fallback;
-  return typeof value === 'function'
-    ? (error) => (value as (e: unknown, a: readonly unknown[]) => unknown)(error, args)
-    : () => value;
+  let answer: BoundFallback;
+  if (fallback !== undefined) {
+    answer = fallback;
+  } else {
+    const options = breaker.options;
+    if (!options.hasFallback) return undefined;
+    const value = options.fallback;
+    answer =
+      typeof value === 'function'
+        ? (error) => (value as (e: unknown, a: readonly unknown[]) => unknown)(error, args)
+        : () => value;
+  }
+  return (error) => {
+    breaker.countFallback();
+    return answer(error);
+  };
 }
 
 function toObservable(value: unknown): Observable<unknown> {

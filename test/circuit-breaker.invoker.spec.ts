@@ -287,3 +287,32 @@ describe('invokeUnknown', () => {
     ).toBe('fb');
   });
 });
+
+describe('fallbacks outside execute are counted', () => {
+  it('an Observable refused and answered by a fallback counts one fallback', async () => {
+    const b = breaker();
+    open(b);
+    const fallback: BoundFallback = () => of('cached');
+    expect(await firstValueFrom(guardObservable(b, of('live'), fallback))).toBe('cached');
+    expect(b.stats()).toMatchObject({ rejections: 1, fallbacks: 1 });
+  });
+
+  it("an Observable refused and answered by the breaker's own fallback option counts one fallback", async () => {
+    const b = breaker({ fallback: 'from options' });
+    open(b);
+    expect(await firstValueFrom(guardObservable(b, of('live')))).toBe('from options');
+    expect(b.stats().fallbacks).toBe(1);
+  });
+
+  it('a call of unknown shape refused and answered by a fallback counts one fallback', () => {
+    const b = breaker();
+    open(b);
+    const result = invokeUnknown(
+      { breaker: b, args: [], run: () => 'live', fallback: () => 'cached' },
+      undefined,
+      () => undefined,
+    );
+    expect(result).toBe('cached');
+    expect(b.stats().fallbacks).toBe(1);
+  });
+});

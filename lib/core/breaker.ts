@@ -659,6 +659,14 @@ export class Breaker {
   // Counting outcomes. Counters change before anything is emitted, so a listener reading stats()
   // sees them add up.
 
+  /**
+   * @internal Counts a fallback answer given outside `execute`/`executeSync` (for example by an
+   * integration guarding an `Observable` with permits), so `stats().fallbacks` stays complete.
+   */
+  countFallback(): void {
+    this.nFallbacks++;
+  }
+
   /** @internal Ends a permit's call: frees its in-flight count and bulkhead slot. */
   endPermit(): void {
     this.nInFlight--;

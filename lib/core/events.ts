@@ -1,4 +1,4 @@
-import type { CircuitState, TransitionReason } from './circuit-state.js';
+import type { CircuitTransition } from './store/circuit-store.js';
 import type { BulkheadRejectedError, CircuitOpenError, RejectionReason } from './errors.js';
 
 /** Something that can be released. Also usable with `using` where `Symbol.dispose` exists. */
@@ -10,19 +10,13 @@ export interface Disposable {
 /** A typed event: call it with a listener to subscribe; dispose the result to unsubscribe. */
 export type Event<T> = (listener: (event: T) => void) => Disposable;
 
-/** A circuit changed state. */
-export interface StateChangeEvent {
+/**
+ * A circuit changed state: the transition as the circuit reports it (`from`, `to`, `reason`, the
+ * new `generation`, `at`, and `openDuration` when it opened), and the breaker's name.
+ */
+export interface StateChangeEvent extends CircuitTransition {
   /** The breaker's name. */
   readonly breaker: string;
-  readonly from: CircuitState;
-  readonly to: CircuitState;
-  readonly reason: TransitionReason;
-  /** The new state's generation: it grows by one on every transition. */
-  readonly generation: number;
-  /** Clock reading when the transition happened, in milliseconds. */
-  readonly at: number;
-  /** When `to` is `OPEN`: how long the open period lasts, in milliseconds. */
-  readonly openDuration?: number;
 }
 
 /** A call succeeded (or failed with an error that `isFailure` says is not a failure). */

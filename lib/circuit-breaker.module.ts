@@ -81,8 +81,10 @@ export class CircuitBreakerModule {
    * Declares breakers of a feature module: `forFeature([{ name: 'payments', timeout: 2_000 }])`.
    * Each joins the application's one registry, is validated at startup, and is injectable in this
    * module with `@InjectCircuitBreaker(name)`. A bare name (`'payments'`) declares nothing new and
-   * only makes a breaker declared elsewhere injectable here. A name may be declared with options
-   * only once in the application. `CircuitBreakerRegistry` is injectable in this module too.
+   * only makes a breaker declared elsewhere injectable here. Declaring a name again with options
+   * (here, in another `forFeature()`, or in `forRoot({ breakers })`) is allowed only with the same
+   * options; different ones fail the bootstrap, naming the breaker, the option and both
+   * declarations. `CircuitBreakerRegistry` is injectable in this module too.
    */
   static forFeature(features: readonly CircuitBreakerFeature[]): DynamicModule {
     if (!Array.isArray(features)) {

@@ -123,6 +123,36 @@ function isEqual(a: unknown, b: unknown): boolean {
   );
 }
 
+/** The options two declarations of one breaker disagree on, in the order they were written. */
+function differingOptions(a: CircuitBreakerOptions, b: CircuitBreakerOptions): string[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  return keys.filter(
+    (k) => !isEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
+}
+
+function conflictingDeclarations(
+  name: string,
+  first: Declaration,
+  second: Declaration,
+): BreakerOptionsError {
+  const [option, ...others] = differingOptions(first.layer, second.layer);
+  const value = (d: Declaration): string => {
+    const v = (d.layer as Record<string, unknown>)[option!];
+    return v === undefined ? 'unset' : describeValue(v);
+  };
+  const error = new BreakerOptionsError(
+    name,
+    option!,
+    'the same in every declaration of the breaker',
+    `${value(first)} in ${first.source} and ${value(second)} in ${second.source}`,
+  );
+  if (others.length > 0) error.message += ` (they also differ on ${others.join(', ')})`;
+  error.message +=
+    '. Declare its options in one place and list it by name elsewhere, or share them with extends';
+  return error;
+}
+
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name === '') {
     throw new TypeError(
@@ -287,12 +317,9 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
       const layer = validateLayer(site, rest);
       const previous = this.declared.get(name);
       if (previous !== undefined && !previous.reference) {
-        throw new BreakerOptionsError(
-          name,
-          'options',
-          `declared once (it is already declared in ${previous.source}; share a configuration with extends instead)`,
-          `a second declaration in ${source}`,
-        );
+        // Two modules importing the same feature declare it twice: harmless if they agree.
+        if (isEqual(previous.layer, layer)) continue;
+        throw conflictingDeclarations(name, previous, { layer, source });
       }
       if (this.entries.has(name)) {
         throw new BreakerOptionsError(

@@ -151,6 +151,37 @@ describe('CircuitBreakerRegistry', () => {
     });
   });
 
+  describe('declarations', () => {
+    const forFeature = 'CircuitBreakerModule.forFeature(["payments"])';
+
+    it('accepts the same declaration twice (two modules importing one feature), in any key order', () => {
+      const r = registry({ breakers: { payments: { timeout: 1_000, openDuration: 5_000 } } });
+      r.declareFeature([{ name: 'payments', openDuration: 5_000, timeout: 1_000 }], forFeature);
+      r.declareFeature([{ name: 'payments', timeout: 1_000, openDuration: 5_000 }], forFeature);
+      r.initialise();
+      expect(r.get('payments').options).toMatchObject({ timeout: 1_000 });
+    });
+
+    it('rejects different options, naming the breaker, the option, both values and both declarations', () => {
+      const r = registry();
+      r.declareFeature([{ name: 'payments', timeout: 1_000 }], 'first');
+      expect(() =>
+        r.declareFeature([{ name: 'payments', timeout: 2_000, openDuration: 5_000 }], 'second'),
+      ).toThrow(
+        'Circuit breaker "payments": option "timeout" must be the same in every declaration of the breaker, received 1000 (number) in first and 2000 (number) in second (they also differ on openDuration). Declare its options in one place and list it by name elsewhere, or share them with extends',
+      );
+    });
+
+    it('an option set in one declaration only is a difference too', () => {
+      const r = registry({ breakers: { payments: {} } });
+      expect(() =>
+        r.declareFeature([{ name: 'payments', halfOpenMaxCalls: 2 }], forFeature),
+      ).toThrow(
+        `option "halfOpenMaxCalls" must be the same in every declaration of the breaker, received unset in CircuitBreakerModule.forRoot({ breakers }) and 2 (number) in ${forFeature}`,
+      );
+    });
+  });
+
   describe('introspection', () => {
     it('lists names and snapshots every breaker, sorted', async () => {
       const r = registry({ breakers: { b: {}, a: {} } });

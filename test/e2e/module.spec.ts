@@ -194,14 +194,14 @@ describe.each(PLATFORMS)('CircuitBreakerModule on %s', (platform: Platform) => {
         'Circuit breaker "search": option "halfOpenMaxCalls" must be an integer >= 1, received 0 (number) (in CircuitBreakerModule.forFeature(["search"]))',
       ],
       [
-        'a breaker declared twice',
+        'a breaker declared twice with different options',
         () => ({
           imports: [
             CircuitBreakerModule.forRoot({ breakers: { search: { timeout: 1_000 } } }),
             CircuitBreakerModule.forFeature([{ name: 'search', timeout: 2_000 }]),
           ],
         }),
-        'Circuit breaker "search": option "options" must be declared once (it is already declared in CircuitBreakerModule.forRoot({ breakers })',
+        'Circuit breaker "search": option "timeout" must be the same in every declaration of the breaker, received 1000 (number) in CircuitBreakerModule.forRoot({ breakers }) and 2000 (number) in CircuitBreakerModule.forFeature(["search"])',
       ],
     ];
 

@@ -17,6 +17,7 @@ import {
   validateModuleOptions,
 } from './circuit-breaker-options.resolver.js';
 import { CIRCUIT_BREAKER_MODULE_OPTIONS } from './circuit-breaker.module-definition.js';
+import { ReportingObservable } from './utils/reporting-observable.js';
 import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-module-options.interface.js';
 import type {
   CircuitBreakerFeature,
@@ -179,6 +180,9 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   /**
    * Every event of every breaker, including breakers created later, as one stream. The engine's
    * listeners are attached only while someone subscribes. Completes on application shutdown.
+   * A subscriber that throws (directly or at the end of `pipe(...)`) is reported like a throwing
+   * engine listener, to the `onCallbackError` of the breaker whose event it was handling (by
+   * default `console.error`), and stays subscribed; it never reaches the call or the process.
    */
   readonly events$: Observable<CircuitBreakerEvent>;
 
@@ -188,6 +192,8 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   private readonly methods = new Map<string, Declaration>();
   private readonly subject = new Subject<CircuitBreakerEvent>();
   private observers = 0;
+  /** The breaker whose event is being delivered to `events$` subscribers now, if any. */
+  private delivering: string | undefined = undefined;
   private phase: 'starting' | 'ready' | 'closed' = 'starting';
 
   constructor(@Inject(CIRCUIT_BREAKER_MODULE_OPTIONS) options: CircuitBreakerModuleOptions) {
@@ -195,7 +201,7 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
     for (const [name, layer] of this.options.breakers) {
       this.declared.set(name, { layer, source: 'CircuitBreakerModule.forRoot({ breakers })' });
     }
-    this.events$ = new Observable<CircuitBreakerEvent>((subscriber) => {
+    this.events$ = new ReportingObservable<CircuitBreakerEvent>((subscriber) => {
       if (this.phase === 'closed') {
         subscriber.complete();
         return undefined;
@@ -207,7 +213,7 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
         subscription.unsubscribe();
         if (--this.observers === 0) for (const entry of this.entries.values()) this.detach(entry);
       };
-    });
+    }, this.reportSubscriberError.bind(this));
   }
 
   /** Whether the module has finished starting (every breaker validated and created). */
@@ -396,10 +402,30 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   private attach(name: string, entry: Entry): void {
     if (entry.listeners !== undefined) return;
     entry.listeners = EVENT_TYPES.map((type) =>
-      entry.breaker.on(type, (event: unknown) =>
-        this.subject.next({ breaker: name, type, event } as CircuitBreakerEvent),
-      ),
+      entry.breaker.on(type, (event: unknown) => {
+        const outer = this.delivering;
+        this.delivering = name;
+        try {
+          this.subject.next({ breaker: name, type, event } as CircuitBreakerEvent);
+        } finally {
+          this.delivering = outer;
+        }
+      }),
     );
+  }
+
+  /** An `events$` subscriber threw: report it where the breaker reports its own listeners' errors. */
+  private reportSubscriberError(error: unknown): void {
+    const name = this.delivering;
+    const breaker = name === undefined ? undefined : this.entries.get(name)?.breaker;
+    const configured = this.options.defaults?.onCallbackError;
+    try {
+      if (breaker !== undefined) breaker.options.onCallbackError(error, 'listener', breaker.name);
+      else if (typeof configured === 'function') configured(error, 'listener', 'events$');
+      else console.error('[nestjs-circuit-breaker] an events$ subscriber threw:', error);
+    } catch {
+      // The reporter itself threw: nothing else can be done, and no breaker is affected.
+    }
   }
 
   private detach(entry: Entry): void {

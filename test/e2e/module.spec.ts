@@ -238,7 +238,25 @@ describe.each(PLATFORMS)('CircuitBreakerModule on %s', (platform: Platform) => {
       await expect(
         boot({ imports: [CircuitBreakerModule.forRoot()], providers: [BadFallback] }),
       ).rejects.toThrow(
-        'Circuit breaker "BadFallback.call": option "fallback" must be the name of a method of BadFallback (did you mean "cached"?)',
+        'Circuit breaker "BadFallback.call": option "fallback" must be the name of a method of BadFallback (did you mean "cached"?) or a function (in @CircuitBreaker on BadFallback.call), received "cachd" (string)',
+      );
+    });
+
+    it('a fallback naming a method that does not exist, on a named breaker: class, method, breaker and fallback are all named', async () => {
+      @Injectable()
+      class Prices {
+        /** A property, not a method: no fallback either. */
+        cache = 0;
+
+        @CircuitBreaker('pricing', { fallback: 'cache' })
+        quote(): number {
+          return 1;
+        }
+      }
+      await expect(
+        boot({ imports: [CircuitBreakerModule.forRoot()], providers: [Prices] }),
+      ).rejects.toThrow(
+        'Circuit breaker "pricing": option "fallback" must be the name of a method of Prices or a function (in @CircuitBreaker on Prices.quote), received "cache" (string)',
       );
     });
 

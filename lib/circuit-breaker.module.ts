@@ -1,5 +1,5 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, ModulesContainer } from '@nestjs/core';
 import { CIRCUIT_BREAKER_REGISTRY, getCircuitBreakerToken } from './circuit-breaker.constants.js';
 import { CircuitBreakerCoreModule } from './circuit-breaker-core.module.js';
 import type {
@@ -32,6 +32,18 @@ function featureName(feature: CircuitBreakerFeature, index: number): string {
     );
   }
   return name;
+}
+
+/**
+ * ` imported by PaymentsModule`: the modules that import the `forFeature()` module providing
+ * `token`, so that two declarations of one breaker can be told apart in an error message.
+ */
+function importedBy(modules: ModulesContainer, token: symbol): string {
+  const all = [...modules.values()];
+  const feature = all.find((module) => module.providers.has(token));
+  if (feature === undefined) return '';
+  const importers = all.filter((module) => module.imports.has(feature)).map((m) => m.name);
+  return importers.length > 0 ? ` imported by ${importers.join(', ')}` : '';
 }
 
 /**
@@ -101,11 +113,11 @@ export class CircuitBreakerModule {
       providers: [
         {
           provide: declared,
-          useFactory: (registry: CircuitBreakerRegistry) => {
-            registry.declareFeature(features, source);
+          useFactory: (registry: CircuitBreakerRegistry, modules: ModulesContainer) => {
+            registry.declareFeature(features, `${source}${importedBy(modules, declared)}`);
             return names;
           },
-          inject: [CIRCUIT_BREAKER_REGISTRY],
+          inject: [CIRCUIT_BREAKER_REGISTRY, ModulesContainer],
         },
         registryAlias,
         ...breakers,

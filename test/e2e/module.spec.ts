@@ -191,7 +191,7 @@ describe.each(PLATFORMS)('CircuitBreakerModule on %s', (platform: Platform) => {
             CircuitBreakerModule.forFeature([{ name: 'search', halfOpenMaxCalls: 0 }]),
           ],
         }),
-        'Circuit breaker "search": option "halfOpenMaxCalls" must be an integer >= 1, received 0 (number) (in CircuitBreakerModule.forFeature(["search"]))',
+        'Circuit breaker "search": option "halfOpenMaxCalls" must be an integer >= 1, received 0 (number) (in CircuitBreakerModule.forFeature(["search"]) imported by RootTestModule)',
       ],
       [
         'a breaker declared twice with different options',
@@ -201,7 +201,7 @@ describe.each(PLATFORMS)('CircuitBreakerModule on %s', (platform: Platform) => {
             CircuitBreakerModule.forFeature([{ name: 'search', timeout: 2_000 }]),
           ],
         }),
-        'Circuit breaker "search": option "timeout" must be the same in every declaration of the breaker, received 1000 (number) in CircuitBreakerModule.forRoot({ breakers }) and 2000 (number) in CircuitBreakerModule.forFeature(["search"])',
+        'Circuit breaker "search": option "timeout" must be the same in every declaration of the breaker, received 1000 (number) in CircuitBreakerModule.forRoot({ breakers }) and 2000 (number) in CircuitBreakerModule.forFeature(["search"]) imported by RootTestModule',
       ],
     ];
 

@@ -4,7 +4,15 @@ import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'dist-check/', 'dist-sample/', 'dist-bench/', 'coverage/'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'dist-check/',
+      'dist-sample/',
+      'dist-bench/',
+      'dist-e2e/',
+      'coverage/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -206,7 +206,9 @@ function guardMethod(
  * - `options` are per-method overrides of the breaker's options, plus the method's `fallback`.
  * - Synchronous, `Promise`-returning and `Observable`-returning methods keep their shape. An
  *   Observable is guarded per subscription: an error is a failure, the first value or completion
- *   a success, unsubscribing before either is neither. The shape comes from the declared return
+ *   a success, unsubscribing before either is neither (counted as ignored); an error after the
+ *   first value reaches the subscriber but is not counted again. A method declared to return an
+ *   Observable that throws instead returns one that errors. The shape comes from the declared return
  *   type (`emitDecoratorMetadata`), an `async` method, or else what the method returns; a call
  *   refused before the method ran throws synchronously until the method has been seen to return
  *   a promise.

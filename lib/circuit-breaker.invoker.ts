@@ -1,4 +1,4 @@
-import { from, isObservable, Observable, of, type Subscription } from 'rxjs';
+import { from, isObservable, Observable, of, type Subscription, throwError } from 'rxjs';
 import {
   type Breaker,
   type CallPermit,
@@ -176,10 +176,22 @@ export function invokeSync(call: GuardedCall): unknown {
 
 /**
  * Calls a method that returns an Observable. The method runs now, as it would undecorated; the
- * breaker guards each subscription (the work of a cold Observable).
+ * breaker guards each subscription (the work of a cold Observable). A method that throws before
+ * returning its Observable returns one that errors with that error instead, guarded the same way:
+ * each subscription counts it as a failure (or is refused while the circuit is open).
  */
 export function invokeObservable(call: GuardedCall): Observable<unknown> {
-  const source = call.run();
+  let source: unknown;
+  try {
+    source = call.run();
+  } catch (error) {
+    return guardObservable(
+      call.breaker,
+      throwError(() => error),
+      call.fallback,
+      call.args,
+    );
+  }
   if (!isObservable(source)) {
     throw new TypeError(
       `Circuit breaker "${call.breaker.name}": the method is declared to return an Observable but returned ${

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, ModulesContainer } from '@nestjs/core';
 import { CIRCUIT_BREAKER_REGISTRY, getCircuitBreakerToken } from './circuit-breaker.constants.js';
 import { CircuitBreakerCoreModule } from './circuit-breaker-core.module.js';
 import type {
@@ -32,6 +32,18 @@ function featureName(feature: CircuitBreakerFeature, index: number): string {
     );
   }
   return name;
+}
+
+/**
+ * ` imported by PaymentsModule`: the modules that import the `forFeature()` module providing
+ * `token`, so that two declarations of one breaker can be told apart in an error message.
+ */
+function importedBy(modules: ModulesContainer, token: symbol): string {
+  const all = [...modules.values()];
+  const feature = all.find((module) => module.providers.has(token));
+  if (feature === undefined) return '';
+  const importers = all.filter((module) => module.imports.has(feature)).map((m) => m.name);
+  return importers.length > 0 ? ` imported by ${importers.join(', ')}` : '';
 }
 
 /**
@@ -81,8 +93,10 @@ export class CircuitBreakerModule {
    * Declares breakers of a feature module: `forFeature([{ name: 'payments', timeout: 2_000 }])`.
    * Each joins the application's one registry, is validated at startup, and is injectable in this
    * module with `@InjectCircuitBreaker(name)`. A bare name (`'payments'`) declares nothing new and
-   * only makes a breaker declared elsewhere injectable here. A name may be declared with options
-   * only once in the application. `CircuitBreakerRegistry` is injectable in this module too.
+   * only makes a breaker declared elsewhere injectable here. Declaring a name again with options
+   * (here, in another `forFeature()`, or in `forRoot({ breakers })`) is allowed only with the same
+   * options; different ones fail the bootstrap, naming the breaker, the option and both
+   * declarations. `CircuitBreakerRegistry` is injectable in this module too.
    */
   static forFeature(features: readonly CircuitBreakerFeature[]): DynamicModule {
     if (!Array.isArray(features)) {
@@ -99,11 +113,11 @@ export class CircuitBreakerModule {
       providers: [
         {
           provide: declared,
-          useFactory: (registry: CircuitBreakerRegistry) => {
-            registry.declareFeature(features, source);
+          useFactory: (registry: CircuitBreakerRegistry, modules: ModulesContainer) => {
+            registry.declareFeature(features, `${source}${importedBy(modules, declared)}`);
             return names;
           },
-          inject: [CIRCUIT_BREAKER_REGISTRY],
+          inject: [CIRCUIT_BREAKER_REGISTRY, ModulesContainer],
         },
         registryAlias,
         ...breakers,

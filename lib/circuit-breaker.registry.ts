@@ -17,6 +17,7 @@ import {
   validateModuleOptions,
 } from './circuit-breaker-options.resolver.js';
 import { CIRCUIT_BREAKER_MODULE_OPTIONS } from './circuit-breaker.module-definition.js';
+import { ReportingObservable } from './utils/reporting-observable.js';
 import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-module-options.interface.js';
 import type {
   CircuitBreakerFeature,
@@ -123,6 +124,36 @@ function isEqual(a: unknown, b: unknown): boolean {
   );
 }
 
+/** The options two declarations of one breaker disagree on, in the order they were written. */
+function differingOptions(a: CircuitBreakerOptions, b: CircuitBreakerOptions): string[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  return keys.filter(
+    (k) => !isEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
+}
+
+function conflictingDeclarations(
+  name: string,
+  first: Declaration,
+  second: Declaration,
+): BreakerOptionsError {
+  const [option, ...others] = differingOptions(first.layer, second.layer);
+  const value = (d: Declaration): string => {
+    const v = (d.layer as Record<string, unknown>)[option!];
+    return v === undefined ? 'unset' : describeValue(v);
+  };
+  const error = new BreakerOptionsError(
+    name,
+    option!,
+    'the same in every declaration of the breaker',
+    `${value(first)} in ${first.source} and ${value(second)} in ${second.source}`,
+  );
+  if (others.length > 0) error.message += ` (they also differ on ${others.join(', ')})`;
+  error.message +=
+    '. Declare its options in one place and list it by name elsewhere, or share them with extends';
+  return error;
+}
+
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name === '') {
     throw new TypeError(
@@ -149,6 +180,9 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   /**
    * Every event of every breaker, including breakers created later, as one stream. The engine's
    * listeners are attached only while someone subscribes. Completes on application shutdown.
+   * A subscriber that throws (directly or at the end of `pipe(...)`) is reported like a throwing
+   * engine listener, to the `onCallbackError` of the breaker whose event it was handling (by
+   * default `console.error`), and stays subscribed; it never reaches the call or the process.
    */
   readonly events$: Observable<CircuitBreakerEvent>;
 
@@ -158,6 +192,8 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   private readonly methods = new Map<string, Declaration>();
   private readonly subject = new Subject<CircuitBreakerEvent>();
   private observers = 0;
+  /** The breaker whose event is being delivered to `events$` subscribers now, if any. */
+  private delivering: string | undefined = undefined;
   private phase: 'starting' | 'ready' | 'closed' = 'starting';
 
   constructor(@Inject(CIRCUIT_BREAKER_MODULE_OPTIONS) options: CircuitBreakerModuleOptions) {
@@ -165,7 +201,7 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
     for (const [name, layer] of this.options.breakers) {
       this.declared.set(name, { layer, source: 'CircuitBreakerModule.forRoot({ breakers })' });
     }
-    this.events$ = new Observable<CircuitBreakerEvent>((subscriber) => {
+    this.events$ = new ReportingObservable<CircuitBreakerEvent>((subscriber) => {
       if (this.phase === 'closed') {
         subscriber.complete();
         return undefined;
@@ -177,7 +213,7 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
         subscription.unsubscribe();
         if (--this.observers === 0) for (const entry of this.entries.values()) this.detach(entry);
       };
-    });
+    }, this.reportSubscriberError.bind(this));
   }
 
   /** Whether the module has finished starting (every breaker validated and created). */
@@ -287,12 +323,9 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
       const layer = validateLayer(site, rest);
       const previous = this.declared.get(name);
       if (previous !== undefined && !previous.reference) {
-        throw new BreakerOptionsError(
-          name,
-          'options',
-          `declared once (it is already declared in ${previous.source}; share a configuration with extends instead)`,
-          `a second declaration in ${source}`,
-        );
+        // Two modules importing the same feature declare it twice: harmless if they agree.
+        if (isEqual(previous.layer, layer)) continue;
+        throw conflictingDeclarations(name, previous, { layer, source });
       }
       if (this.entries.has(name)) {
         throw new BreakerOptionsError(
@@ -369,10 +402,30 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   private attach(name: string, entry: Entry): void {
     if (entry.listeners !== undefined) return;
     entry.listeners = EVENT_TYPES.map((type) =>
-      entry.breaker.on(type, (event: unknown) =>
-        this.subject.next({ breaker: name, type, event } as CircuitBreakerEvent),
-      ),
+      entry.breaker.on(type, (event: unknown) => {
+        const outer = this.delivering;
+        this.delivering = name;
+        try {
+          this.subject.next({ breaker: name, type, event } as CircuitBreakerEvent);
+        } finally {
+          this.delivering = outer;
+        }
+      }),
     );
+  }
+
+  /** An `events$` subscriber threw: report it where the breaker reports its own listeners' errors. */
+  private reportSubscriberError(error: unknown): void {
+    const name = this.delivering;
+    const breaker = name === undefined ? undefined : this.entries.get(name)?.breaker;
+    const configured = this.options.defaults?.onCallbackError;
+    try {
+      if (breaker !== undefined) breaker.options.onCallbackError(error, 'listener', breaker.name);
+      else if (typeof configured === 'function') configured(error, 'listener', 'events$');
+      else console.error('[nestjs-circuit-breaker] an events$ subscriber threw:', error);
+    } catch {
+      // The reporter itself threw: nothing else can be done, and no breaker is affected.
+    }
   }
 
   private detach(entry: Entry): void {

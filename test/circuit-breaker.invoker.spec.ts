@@ -3,6 +3,7 @@ import { defer, firstValueFrom, Observable, of, Subject, throwError } from 'rxjs
 import {
   type BoundFallback,
   guardObservable,
+  invokeObservable,
   invokePromise,
   invokeSync,
   invokeUnknown,
@@ -147,6 +148,28 @@ describe('guardObservable', () => {
     expect(await firstValueFrom(guardObservable(b, of('live'), undefined, [1, 2]))).toBe(
       '1,2:CircuitOpenError',
     );
+  });
+});
+
+describe('invokeObservable', () => {
+  it('a method that throws before returning its Observable: an Observable that errors, each subscription a failure (bug fix: it used to throw synchronously, uncounted)', async () => {
+    const b = breaker();
+    let runs = 0;
+    const failed = invokeObservable({
+      breaker: b,
+      run: () => {
+        runs++;
+        throw new Error('could not build the request');
+      },
+      args: [],
+      fallback: undefined,
+    });
+    expect(runs).toBe(1);
+    await expect(firstValueFrom(failed)).rejects.toThrow('could not build the request');
+    await expect(firstValueFrom(failed)).rejects.toThrow('could not build the request');
+    expect(b.stats()).toMatchObject({ calls: 2, failures: 2, state: 'OPEN' });
+    await expect(firstValueFrom(failed)).rejects.toThrow('Circuit breaker "b" is open');
+    expect(b.stats()).toMatchObject({ calls: 3, rejections: 1 });
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { filter, map } from 'rxjs';
 import { HttpException, NotFoundException } from '@nestjs/common';
 import {
   type BreakerStats,
@@ -9,6 +10,11 @@ import {
   ManualClock,
   UnknownCircuitBreakerError,
 } from '../lib/index.js';
+
+/** A few turns of the event loop: long enough for rxjs to rethrow an unhandled subscriber error. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+}
 
 function registry(options: CircuitBreakerModuleOptions = {}): CircuitBreakerRegistry {
   return new CircuitBreakerRegistry({ defaults: { clock: new ManualClock() }, ...options });
@@ -151,6 +157,37 @@ describe('CircuitBreakerRegistry', () => {
     });
   });
 
+  describe('declarations', () => {
+    const forFeature = 'CircuitBreakerModule.forFeature(["payments"])';
+
+    it('accepts the same declaration twice (two modules importing one feature), in any key order', () => {
+      const r = registry({ breakers: { payments: { timeout: 1_000, openDuration: 5_000 } } });
+      r.declareFeature([{ name: 'payments', openDuration: 5_000, timeout: 1_000 }], forFeature);
+      r.declareFeature([{ name: 'payments', timeout: 1_000, openDuration: 5_000 }], forFeature);
+      r.initialise();
+      expect(r.get('payments').options).toMatchObject({ timeout: 1_000 });
+    });
+
+    it('rejects different options, naming the breaker, the option, both values and both declarations', () => {
+      const r = registry();
+      r.declareFeature([{ name: 'payments', timeout: 1_000 }], 'first');
+      expect(() =>
+        r.declareFeature([{ name: 'payments', timeout: 2_000, openDuration: 5_000 }], 'second'),
+      ).toThrow(
+        'Circuit breaker "payments": option "timeout" must be the same in every declaration of the breaker, received 1000 (number) in first and 2000 (number) in second (they also differ on openDuration). Declare its options in one place and list it by name elsewhere, or share them with extends',
+      );
+    });
+
+    it('an option set in one declaration only is a difference too', () => {
+      const r = registry({ breakers: { payments: {} } });
+      expect(() =>
+        r.declareFeature([{ name: 'payments', halfOpenMaxCalls: 2 }], forFeature),
+      ).toThrow(
+        `option "halfOpenMaxCalls" must be the same in every declaration of the breaker, received unset in CircuitBreakerModule.forRoot({ breakers }) and 2 (number) in ${forFeature}`,
+      );
+    });
+  });
+
   describe('introspection', () => {
     it('lists names and snapshots every breaker, sorted', async () => {
       const r = registry({ breakers: { b: {}, a: {} } });
@@ -193,6 +230,63 @@ describe('CircuitBreakerRegistry', () => {
         'CLOSED',
         'OPEN',
       ]);
+    });
+
+    it('a subscriber that throws, directly or at the end of a pipe, is reported to the breaker’s onCallbackError and stays subscribed (bug fix: rxjs rethrew it on a timer, ending the process)', async () => {
+      const reported: Array<[string, string, string]> = [];
+      const r = registry({
+        defaults: {
+          clock: new ManualClock(),
+          onCallbackError: (error, source, breaker) =>
+            reported.push([(error as Error).message, source, breaker]),
+        },
+        breakers: { payments: {} },
+      });
+      r.initialise();
+      const seen: string[] = [];
+      let throwing = 0;
+      r.events$.subscribe(() => {
+        throwing++;
+        throw new Error('direct');
+      });
+      r.events$
+        .pipe(
+          filter((e) => e.type === 'failure'),
+          map((e) => e.breaker),
+        )
+        .subscribe(() => {
+          throw new Error('piped');
+        });
+      r.events$.subscribe((e) => seen.push(e.type));
+
+      expect(await r.get('payments').execute(async () => 'answered')).toBe('answered');
+      await fail(r, 'payments', new Error('down'));
+      await flush();
+      expect(seen).toEqual(['success', 'failure']);
+      expect(throwing).toBe(2);
+      expect(reported).toEqual([
+        ['direct', 'listener', 'payments'],
+        ['direct', 'listener', 'payments'],
+        ['piped', 'listener', 'payments'],
+      ]);
+      expect(r.get('payments').stats()).toMatchObject({ calls: 2, successes: 1, failures: 1 });
+    });
+
+    it('a subscriber whose complete handler throws at shutdown is reported to defaults.onCallbackError', async () => {
+      const reported: unknown[][] = [];
+      const r = registry({
+        defaults: { onCallbackError: (...args) => reported.push(args) },
+      });
+      r.initialise();
+      const boom = new Error('complete threw');
+      r.events$.subscribe({
+        complete: () => {
+          throw boom;
+        },
+      });
+      r.onApplicationShutdown();
+      await flush();
+      expect(reported).toEqual([[boom, 'listener', 'events$']]);
     });
 
     it('completes on shutdown, and at once for late subscribers', () => {

@@ -191,17 +191,17 @@ describe.each(PLATFORMS)('CircuitBreakerModule on %s', (platform: Platform) => {
             CircuitBreakerModule.forFeature([{ name: 'search', halfOpenMaxCalls: 0 }]),
           ],
         }),
-        'Circuit breaker "search": option "halfOpenMaxCalls" must be an integer >= 1, received 0 (number) (in CircuitBreakerModule.forFeature(["search"]))',
+        'Circuit breaker "search": option "halfOpenMaxCalls" must be an integer >= 1, received 0 (number) (in CircuitBreakerModule.forFeature(["search"]) imported by RootTestModule)',
       ],
       [
-        'a breaker declared twice',
+        'a breaker declared twice with different options',
         () => ({
           imports: [
             CircuitBreakerModule.forRoot({ breakers: { search: { timeout: 1_000 } } }),
             CircuitBreakerModule.forFeature([{ name: 'search', timeout: 2_000 }]),
           ],
         }),
-        'Circuit breaker "search": option "options" must be declared once (it is already declared in CircuitBreakerModule.forRoot({ breakers })',
+        'Circuit breaker "search": option "timeout" must be the same in every declaration of the breaker, received 1000 (number) in CircuitBreakerModule.forRoot({ breakers }) and 2000 (number) in CircuitBreakerModule.forFeature(["search"]) imported by RootTestModule',
       ],
     ];
 
@@ -238,7 +238,25 @@ describe.each(PLATFORMS)('CircuitBreakerModule on %s', (platform: Platform) => {
       await expect(
         boot({ imports: [CircuitBreakerModule.forRoot()], providers: [BadFallback] }),
       ).rejects.toThrow(
-        'Circuit breaker "BadFallback.call": option "fallback" must be the name of a method of BadFallback (did you mean "cached"?)',
+        'Circuit breaker "BadFallback.call": option "fallback" must be the name of a method of BadFallback (did you mean "cached"?) or a function (in @CircuitBreaker on BadFallback.call), received "cachd" (string)',
+      );
+    });
+
+    it('a fallback naming a method that does not exist, on a named breaker: class, method, breaker and fallback are all named', async () => {
+      @Injectable()
+      class Prices {
+        /** A property, not a method: no fallback either. */
+        cache = 0;
+
+        @CircuitBreaker('pricing', { fallback: 'cache' })
+        quote(): number {
+          return 1;
+        }
+      }
+      await expect(
+        boot({ imports: [CircuitBreakerModule.forRoot()], providers: [Prices] }),
+      ).rejects.toThrow(
+        'Circuit breaker "pricing": option "fallback" must be the name of a method of Prices or a function (in @CircuitBreaker on Prices.quote), received "cache" (string)',
       );
     });
 

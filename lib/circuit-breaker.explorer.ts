@@ -19,8 +19,9 @@ import type { CircuitBreakerRegistry } from './circuit-breaker.registry.js';
 @Injectable()
 export class CircuitBreakerExplorer implements OnModuleInit {
   constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
+    // Explicit tokens: the library does not depend on emitted decorator metadata.
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
     @Inject(CIRCUIT_BREAKER_REGISTRY) private readonly registry: CircuitBreakerRegistry,
   ) {}
 

@@ -42,7 +42,7 @@ export class CircuitBreakerInterceptor implements NestInterceptor {
 
   constructor(
     @Inject(CIRCUIT_BREAKER_REGISTRY) private readonly registry: CircuitBreakerRegistry,
-    @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {

@@ -2,6 +2,7 @@ import {
   type ArgumentsHost,
   Catch,
   type ExceptionFilter,
+  Inject,
   Optional,
   ServiceUnavailableException,
 } from '@nestjs/common';
@@ -46,7 +47,9 @@ interface ResponseLike {
  */
 @Catch(CircuitBreakerRejection)
 export class CircuitOpenExceptionFilter implements ExceptionFilter {
-  constructor(@Optional() private readonly adapterHost?: HttpAdapterHost) {}
+  constructor(
+    @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): unknown {
     const type = host.getType<string>();

@@ -54,7 +54,7 @@ const RANK: Record<HalfOpenHealth, number> = { up: 0, degraded: 1, down: 2 };
 @Injectable()
 export class CircuitBreakerHealthIndicator {
   constructor(
-    private readonly health: HealthIndicatorService,
+    @Inject(HealthIndicatorService) private readonly health: HealthIndicatorService,
     @Inject(CIRCUIT_BREAKER_REGISTRY) private readonly registry: CircuitBreakerRegistry,
   ) {}
 

@@ -104,16 +104,21 @@ export async function runRedisStore(scale: number): Promise<CaseResult> {
   }
   const client = redis.client();
   const store = new RedisStore({ redis: redis.url, quorum: 1, prefix: PREFIX });
+  let reached = false;
   try {
     const deadline = Date.now() + 5_000;
     while (store.status !== 'shared' && Date.now() < deadline) await tick();
     if (store.status !== 'shared') {
       return skipped(`skipped: Redis at ${redis.url} did not answer (store ${store.status})`);
     }
+    reached = true;
     return await measure(scale, store, client);
   } finally {
     await store.close();
-    if (!redis.owned) await client.del(...(await client.keys(`${PREFIX}*`)), `${PREFIX}none`);
+    // Someone else's Redis: leave nothing behind.
+    if (!redis.owned && reached) {
+      await client.del(...(await client.keys(`${PREFIX}*`)), `${PREFIX}none`);
+    }
     await redis.stop();
   }
 }
@@ -188,7 +193,7 @@ async function measure(scale: number, store: RedisStore, client: Redis): Promise
   });
 
   // Each loop is its own function literal (see case 1): shared loops would share type feedback.
-  const rounds = Math.max(5, Math.round(30 * scale));
+  const rounds = Math.max(5, Math.round(50 * scale));
   const seq = await interleave({
     rounds,
     warmup: 3,

@@ -76,7 +76,8 @@ export const now = (): number => performance.now();
 export interface Trial {
   /** Runs `ops` operations, one after the other. */
   run(ops: number): Promise<void>;
-  dispose?(): void;
+  /** Not timed; may be asynchronous (awaited before the next contender starts). */
+  dispose?(): void | Promise<void>;
 }
 
 export interface Contender {
@@ -128,7 +129,7 @@ export async function interleave(
       const start = process.hrtime.bigint();
       await trial.run(ops);
       const elapsed = Number(process.hrtime.bigint() - start);
-      trial.dispose?.();
+      await trial.dispose?.();
       times[index] = elapsed / (ops * callsPerOp);
     }
     if (round >= options.warmup) times.forEach((t, i) => perCall[i]!.push(t));
@@ -180,6 +181,8 @@ export interface Row {
 export interface Check {
   readonly target: string;
   readonly pass: boolean | undefined;
+  /** Not measured because something it needs is missing (printed SKIPPED, not PENDING). */
+  readonly skipped?: boolean;
   readonly detail: string;
 }
 
@@ -245,7 +248,8 @@ export function markdownTable(rows: readonly Row[]): string {
 export function checkLines(checks: readonly Check[]): string {
   return checks
     .map((c) => {
-      const verdict = c.pass === undefined ? 'PENDING' : c.pass ? 'PASS' : 'FAIL';
+      const verdict =
+        c.pass === undefined ? (c.skipped ? 'SKIPPED' : 'PENDING') : c.pass ? 'PASS' : 'FAIL';
       return `- ${verdict} ${c.target}: ${c.detail}`;
     })
     .join('\n');

@@ -111,9 +111,20 @@ export function liveRegistryCount(): number {
   return live.size;
 }
 
+function isPlainData(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return Array.isArray(value) || prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * Whether two option values are the same: plain objects and arrays (backoff settings, error-class
+ * lists) by content, anything else (a store, a clock, a function) by identity: two stores are two
+ * places for state even when their fields look alike.
+ */
 function isEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (!isPlainData(a) || !isPlainData(b)) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
   const keysA = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);

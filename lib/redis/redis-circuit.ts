@@ -18,6 +18,7 @@ import {
   type StoreStatus,
 } from '../core/store/circuit-store.js';
 import type { RedisStore } from './redis.store.js';
+import { OutcomeBatch } from './outcome-batch.js';
 import type { ScriptConfig } from './scripts.js';
 
 /** A script's answer, or a pushed transition. */
@@ -62,7 +63,10 @@ const REASONS: ReadonlySet<string> = new Set<TransitionReason>([
   'remote',
 ]);
 
-/** The most outcomes sent in one script call; more in one tick are sent in several. */
+/**
+ * The most steps of the record script in one call (see `OutcomeBatch.work`): more outcomes in one
+ * tick are sent in several calls, so that no script holds Redis for long.
+ */
 const MAX_BATCH = 500;
 
 /**
@@ -93,12 +97,11 @@ export class RedisCircuit implements CircuitHandle {
   private since: number;
   private leases: string[] = [];
   private leaseCount = 0;
-  private batch: string[] = [];
+  private readonly batch: OutcomeBatch;
   private batchGeneration = -1;
   private flushPending = false;
   private refreshing = false;
-  /** Failures queued or on their way to Redis, whose verdict this instance has not heard yet. */
-  private queuedFailures = 0;
+  /** Failures on their way to Redis, whose verdict this instance has not heard yet. */
   private sentFailures = 0;
   private ackWaiters: Array<() => void> = [];
   /** This instance's own view of its outcomes while the fleet decides (bad-instance protection). */
@@ -121,6 +124,11 @@ export class RedisCircuit implements CircuitHandle {
       onTransition: (t) => this.bump(t.reason, t.openDuration),
     });
     this.ownPolicy = createPolicy(binding.config.policy);
+    const policy = binding.config.policy;
+    this.batch = new OutcomeBatch(
+      policy.kind === 'slow-call' ? policy.slowCallDuration : undefined,
+      policy.kind === 'consecutive',
+    );
     this.epoch = this.localGeneration = this.local.currentGeneration;
     this.effective = this.local.currentState;
     this.since = binding.clock.now();
@@ -470,9 +478,8 @@ export class RedisCircuit implements CircuitHandle {
       this.dropBatch();
       this.batchGeneration = generation;
     }
-    this.batch.push(`${kind}${duration === duration ? Math.round(duration) : 0}`);
-    if (kind === 'F') this.queuedFailures++;
-    if (this.batch.length >= MAX_BATCH) {
+    this.batch.add(kind === 'F', duration);
+    if (this.batch.work >= MAX_BATCH) {
       this.flush();
     } else if (kind === 'F') {
       // A failure may trip the fleet: send it (with whatever else is queued) before the next tick.
@@ -488,16 +495,16 @@ export class RedisCircuit implements CircuitHandle {
 
   private flush(): void {
     const batch = this.batch;
-    const failures = this.queuedFailures;
-    this.batch = [];
-    this.queuedFailures = 0;
-    if (!this.bound || !this.shared || batch.length === 0) {
+    const failures = batch.failures;
+    const outcomes = batch.outcomes === 0 ? '' : batch.encode();
+    batch.clear();
+    if (!this.bound || !this.shared || outcomes === '') {
       this.acknowledge(0);
       return;
     }
     this.sentFailures += failures;
     this.store
-      .run('record', this, [this.batchGeneration, this.store.instanceId, batch.join(';')])
+      .run('record', this, [this.batchGeneration, this.store.instanceId, outcomes])
       .then(
         (reply) => {
           this.adopt(reply);
@@ -522,7 +529,7 @@ export class RedisCircuit implements CircuitHandle {
   }
 
   private unacknowledged(): number {
-    return this.queuedFailures + this.sentFailures;
+    return this.batch.failures + this.sentFailures;
   }
 
   /** Redis has answered for `failures` failures (or they were dropped): wake waiting callers. */
@@ -536,8 +543,7 @@ export class RedisCircuit implements CircuitHandle {
 
   /** Drops queued outcomes (their generation is over, or Redis is gone). */
   private dropBatch(): void {
-    this.batch = [];
-    this.queuedFailures = 0;
+    this.batch.clear();
     this.acknowledge(0);
   }
 

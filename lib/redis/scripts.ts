@@ -216,22 +216,31 @@ return reply(st)
 
 /**
  * Records outcomes of calls admitted while CLOSED, in order, and opens the circuit if the policy
- * says so and the failures come from `quorum` distinct instances. ARGV: config, generation the calls were admitted in (-1: before the instance knew the
- * fleet's state; they count if the circuit is CLOSED), instance id, outcomes as "S<ms>;F<ms>;..."
- * (S success, F failure, with durations for the slow-call policy).
+ * says so and the failures come from `quorum` distinct instances. ARGV: config, generation the
+ * calls were admitted in (-1: before the instance knew the fleet's state; they count if the circuit
+ * is CLOSED), instance id, outcomes run-length encoded as "S20000;F1;S3" (see `OutcomeBatch`: S
+ * success, F failure; s and f the same from slow calls, under the slow-call policy).
  */
 export const RECORD = `${PRELUDE}
 local st = load()
 local gen = tonumber(ARGV[2])
 if (gen == -1 or st.g == gen) and st.s == 'CLOSED' then
-  for token in string.gmatch(ARGV[4], '[^;]+') do
-    local failed = string.sub(token, 1, 1) == 'F'
-    local slow = cfg.k == 'slow-call' and (tonumber(string.sub(token, 2)) or 0) >= cfg.sd
-    local reason = record(st, failed, slow, ARGV[3])
-    if reason and quorum() then
-      open(st, reason, 0)
-      break
+  local opened = false
+  for kind, count in string.gmatch(ARGV[4], '([SFsf])(%d+)') do
+    local failed = kind == 'F' or kind == 'f'
+    local slow = cfg.k == 'slow-call' and (kind == 's' or kind == 'f')
+    local n = tonumber(count)
+    -- Under the consecutive policy a success only resets the count: a run of them is one success.
+    if cfg.k == 'consecutive' and not failed then n = 1 end
+    for _ = 1, n do
+      local reason = record(st, failed, slow, ARGV[3])
+      if reason and quorum() then
+        open(st, reason, 0)
+        opened = true
+        break
+      end
     end
+    if opened then break end
   end
 end
 save(st)

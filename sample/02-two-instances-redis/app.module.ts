@@ -1,0 +1,58 @@
+import { Controller, type DynamicModule, Get, Module, Param } from '@nestjs/common';
+import {
+  CircuitBreakerModule,
+  CircuitBreakerRegistry,
+  type CircuitStore,
+} from '../../lib/index.js';
+import { DOWNSTREAM_URL, INSTANCE_NAME, type Quote, QuotesClient } from './quotes.client.js';
+
+@Controller()
+class QuotesController {
+  constructor(
+    private readonly quotes: QuotesClient,
+    private readonly breakers: CircuitBreakerRegistry,
+  ) {}
+
+  @Get('quote/:id')
+  quote(@Param('id') id: string): Promise<Quote> {
+    return this.quotes.quote(id);
+  }
+
+  /** This instance's view of the shared breaker. */
+  @Get('breaker')
+  breaker() {
+    const { state, store, calls, successes, failures, rejections, retryAfter } = this.breakers
+      .get('downstream')
+      .stats();
+    return { state, store, calls, successes, failures, rejections, retryAfter };
+  }
+}
+
+/** One instance of the service. Every instance is given a `RedisStore` on the same Redis. */
+@Module({})
+export class AppModule {
+  static register(options: {
+    store: CircuitStore;
+    downstreamUrl: string;
+    instance: string;
+  }): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CircuitBreakerModule.forRoot({
+          // The store is a breaker option like any other: in `defaults`, every breaker of the
+          // application shares its circuit with the breakers of the same name on other instances.
+          // Small numbers so that the demo runs in seconds: 3 failures open the circuit for 2 s.
+          defaults: { store: options.store, failureThreshold: 3, openDuration: 2_000 },
+          httpErrorFilter: true,
+        }),
+      ],
+      controllers: [QuotesController],
+      providers: [
+        { provide: DOWNSTREAM_URL, useValue: options.downstreamUrl },
+        { provide: INSTANCE_NAME, useValue: options.instance },
+        QuotesClient,
+      ],
+    };
+  }
+}

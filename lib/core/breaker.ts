@@ -734,13 +734,7 @@ export class Breaker {
     start: number,
     options: CallOptions<T> | undefined,
   ): T | PromiseLike<T> {
-    const aborted = options?.signal?.aborted === true;
-    const outcome = this.settleError(error, generation, start, aborted);
-    return this.fallbackOrThrow(
-      error,
-      options,
-      outcome === 'failure' && this.options.fallbackOnFailure,
-    );
+    return this.fallbackOrThrow(error, options, this.countError(error, generation, start, options));
   }
 
   /** `afterError` for a caller holding a promise: never throws, rejects instead. */
@@ -750,13 +744,23 @@ export class Breaker {
     start: number,
     options: CallOptions<T> | undefined,
   ): T | PromiseLike<T> {
-    const aborted = options?.signal?.aborted === true;
-    const outcome = this.settleError(error, generation, start, aborted);
     return this.fallbackOrReject(
       error,
       options,
-      outcome === 'failure' && this.options.fallbackOnFailure,
+      this.countError(error, generation, start, options),
     );
+  }
+
+  /** Counts an error from an admitted call; returns whether a fallback may answer it. */
+  private countError(
+    error: unknown,
+    generation: number,
+    start: number,
+    options: CallOptions<unknown> | undefined,
+  ): boolean {
+    const aborted = options?.signal?.aborted === true;
+    const outcome = this.settleError(error, generation, start, aborted);
+    return outcome === 'failure' && this.options.fallbackOnFailure;
   }
 
   private classify(error: unknown): Outcome {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { OutcomeBatch } from '../../lib/redis/outcome-batch.js';
 import { RECORD, TRANSITION, type ScriptConfig } from '../../lib/redis/scripts.js';
+import { seededRandom } from '../core/helpers/async.js';
 import * as reference from './fixtures/scripts-reference.js';
 import { startRedis, type TestRedis } from './helpers/redis-server.js';
 
@@ -44,18 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.stop();
 });
-
-/** A small deterministic PRNG (mulberry32), so that a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function keys(prefix: string): string[] {
   return [prefix, `${prefix}:leases`, `${prefix}:ring`, `${prefix}:buckets`, `${prefix}:sources`];
@@ -128,7 +117,7 @@ describe('record script', () => {
   for (const policy of POLICIES) {
     for (const quorum of [1, 2]) {
       it(`agrees with the reference scripts: ${policy}, quorum ${quorum}`, async () => {
-        const random = prng(POLICIES.indexOf(policy) * 10 + quorum);
+        const random = seededRandom(POLICIES.indexOf(policy) * 10 + quorum);
         const cfg = JSON.stringify(config(policy, quorum));
         const ref = `ref:${policy}:${quorum}`;
         const cur = `cur:${policy}:${quorum}`;

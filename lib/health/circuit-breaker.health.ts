@@ -30,13 +30,20 @@ export interface CircuitBreakerHealthDetails {
   readonly failureRate: number;
   /** Milliseconds (rounded up) until probes may go (`OPEN`), 0 (`HALF_OPEN`); absent otherwise. */
   readonly retryAfter?: number;
+  /**
+   * For a breaker on a shared store (Redis): `shared`, or `degraded` while the store is unreachable
+   * and the breaker decides alone. Absent for breakers that keep their state in memory.
+   */
+  readonly store?: 'shared' | 'degraded';
 }
 
 const RANK: Record<HalfOpenHealth, number> = { up: 0, degraded: 1, down: 2 };
 
 /**
  * A Terminus health indicator for circuit breakers: `OPEN` and `FORCED_OPEN` breakers are `down`,
- * `HALF_OPEN` ones count as `halfOpen` says, `CLOSED` and `DISABLED` ones are `up`.
+ * `HALF_OPEN` ones count as `halfOpen` says, `CLOSED` and `DISABLED` ones are `up`. A breaker whose
+ * shared store (Redis) is unreachable makes the result at least `degraded` (listed under
+ * `storeDegraded`).
  *
  * ```ts
  * @Module({ imports: [TerminusModule], providers: [CircuitBreakerHealthIndicator], ... })
@@ -75,6 +82,7 @@ export class CircuitBreakerHealthIndicator {
     const breakers: Record<string, CircuitBreakerHealthDetails> = {};
     const open: string[] = [];
     const unknown: string[] = [];
+    const storeDegraded: string[] = [];
     let worst = RANK.up;
     for (const name of selected) {
       if (!this.registry.has(name)) {
@@ -88,6 +96,7 @@ export class CircuitBreakerHealthIndicator {
         state: stats.state,
         failureRate: stats.failureRate,
         ...(stats.retryAfter === undefined ? {} : { retryAfter: Math.ceil(stats.retryAfter) }),
+        ...(stats.store === 'memory' ? {} : { store: stats.store }),
       };
       if (stats.state === CircuitState.Open || stats.state === CircuitState.ForcedOpen) {
         open.push(name);
@@ -95,10 +104,17 @@ export class CircuitBreakerHealthIndicator {
       } else if (stats.state === CircuitState.HalfOpen) {
         worst = Math.max(worst, RANK[halfOpen]);
       }
+      // A shared store that cannot be reached: the breaker still protects this instance, on its own
+      // decisions, so the instance stays in rotation, reported as degraded.
+      if (stats.store === 'degraded') {
+        storeDegraded.push(name);
+        worst = Math.max(worst, RANK.degraded);
+      }
     }
     const data = {
       breakers,
       ...(open.length > 0 ? { open } : {}),
+      ...(storeDegraded.length > 0 ? { storeDegraded } : {}),
       ...(unknown.length > 0 ? { unknown } : {}),
     };
     const session = this.health.check(key);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { CircuitBreakerHealthIndicator } from '../../lib/health/index.js';
-import { CircuitBreakerRegistry, ManualClock } from '../../lib/index.js';
+import {
+  Circuit,
+  type CircuitStore,
+  CircuitBreakerRegistry,
+  ManualClock,
+} from '../../lib/index.js';
 
 function setup() {
   const clock = new ManualClock();
@@ -79,5 +84,43 @@ describe('CircuitBreakerHealthIndicator', () => {
     const { indicator } = setup();
     const result = indicator.isHealthy('c', { breakers: ['dbb'] });
     expect(result.c).toMatchObject({ status: 'down', unknown: ['dbb (did you mean "db"?)'] });
+  });
+});
+
+describe('CircuitBreakerHealthIndicator and shared stores', () => {
+  /** A store whose circuits are in memory but which reports the status it is told to. */
+  function storeReporting(status: { value: 'shared' | 'degraded' }): CircuitStore {
+    return {
+      bind(binding) {
+        const circuit = new Circuit(binding);
+        return Object.assign(circuit, { storeStatus: () => status.value });
+      },
+    };
+  }
+
+  it('a breaker whose shared store is unreachable makes the check degraded (HTTP 200), and says so', () => {
+    const status = { value: 'shared' as 'shared' | 'degraded' };
+    const registry = new CircuitBreakerRegistry({
+      defaults: { clock: new ManualClock() },
+      breakers: { ledger: { store: storeReporting(status) }, db: {} },
+    });
+    registry.initialise();
+    const indicator = new CircuitBreakerHealthIndicator(new HealthIndicatorService(), registry);
+    expect(indicator.isHealthy('c').c).toEqual({
+      status: 'up',
+      breakers: {
+        db: { state: 'CLOSED', failureRate: 0 },
+        ledger: { state: 'CLOSED', failureRate: 0, store: 'shared' },
+      },
+    });
+    status.value = 'degraded';
+    expect(indicator.isHealthy('c').c).toEqual({
+      status: 'degraded',
+      storeDegraded: ['ledger'],
+      breakers: {
+        db: { state: 'CLOSED', failureRate: 0 },
+        ledger: { state: 'CLOSED', failureRate: 0, store: 'degraded' },
+      },
+    });
   });
 });

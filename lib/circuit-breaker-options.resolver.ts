@@ -4,9 +4,11 @@ import {
   type BreakerOptions,
   BreakerOptionsError,
   closestName,
+  isBreakerOptionsError,
   describeValue,
   mergeBreakerOptions,
   resolveBreakerOptions,
+  validateOptionValues,
 } from './core/index.js';
 import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-module-options.interface.js';
 import type { CircuitBreakerOptions } from './interfaces/circuit-breaker-options.interface.js';
@@ -56,12 +58,25 @@ export interface NormalizedModuleOptions {
   readonly autoCreate: boolean;
 }
 
+/** One layer of a breaker's options, and where it was written (for error messages). */
+export interface SourcedLayer {
+  readonly layer: CircuitBreakerOptions | undefined;
+  /** `CircuitBreakerModule defaults`, `@CircuitBreaker on PaymentsClient.quote`, ... */
+  readonly source: string;
+}
+
 /** A breaker's options once every layer is merged: the engine's part and the Nest part. */
 export interface ResolvedCircuitBreaker {
   readonly options: BreakerOptions;
   readonly health: boolean;
   readonly ignoreHttpClientErrors: boolean;
+  /** The layers, first to last, so an invalid merged value can be traced to where it was written. */
+  readonly layers: readonly SourcedLayer[];
 }
+
+/** Where the module's `defaults` and `configs` entries are written, in error messages. */
+export const DEFAULTS_SOURCE = 'CircuitBreakerModule defaults';
+export const configSource = (name: string): string => `CircuitBreakerModule configs.${name}`;
 
 function fail(site: LayerSite, option: string, expected: string, value: unknown): never {
   if ('breaker' in site) {
@@ -129,7 +144,27 @@ export function validateLayer(
       fail(site, key, 'a boolean', layer[key]);
     }
   }
+  // Every engine value on its own, so that a bad value fails the bootstrap naming the layer it is
+  // written in, even before (or without) a breaker that uses the layer.
+  const engine = withoutNestKeys(layer as CircuitBreakerOptions);
+  for (const key of extra) delete (engine as Record<string, unknown>)[key];
+  try {
+    validateOptionValues('breaker' in site ? site.breaker : site.path, engine);
+  } catch (error) {
+    if (!isBreakerOptionsError(error)) throw error;
+    const option = error.option;
+    return fail(site, option, error.expected, valueAt(layer, option));
+  }
   return layer as CircuitBreakerOptions;
+}
+
+/** The value at an option path (`backoff.multiplier`, `ignore[1]`) of a layer. */
+function valueAt(layer: Record<string, unknown>, path: string): unknown {
+  let value: unknown = layer;
+  for (const part of path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '')) {
+    value = (value as Record<string, unknown> | undefined)?.[part];
+  }
+  return value;
 }
 
 function validateRecord(path: string, value: unknown): Record<string, unknown> {
@@ -216,8 +251,8 @@ export function checkExtends(
 function configChain(
   name: string,
   configs: ReadonlyMap<string, CircuitBreakerOptions>,
-): CircuitBreakerOptions[] {
-  const chain: CircuitBreakerOptions[] = [];
+): Array<[string, CircuitBreakerOptions]> {
+  const chain: Array<[string, CircuitBreakerOptions]> = [];
   const seen: string[] = [];
   let current: string | undefined = name;
   while (current !== undefined) {
@@ -231,7 +266,7 @@ function configChain(
     seen.push(current);
     const layer = configs.get(current);
     if (layer === undefined) break;
-    chain.unshift(layer);
+    chain.unshift([current, layer]);
     current = layer.extends;
   }
   return chain;
@@ -262,32 +297,55 @@ function lastDefined<K extends 'health' | 'ignoreHttpClientErrors'>(
 export function resolveCircuitBreaker(
   name: string,
   module: NormalizedModuleOptions,
-  own: CircuitBreakerOptions | undefined,
-  method: CircuitBreakerOptions | undefined,
-  site: LayerSite = { breaker: name },
+  own: SourcedLayer | undefined,
+  method: SourcedLayer | undefined,
 ): ResolvedCircuitBreaker {
-  const extendsName = method?.extends ?? own?.extends;
+  const source = method?.source ?? own?.source;
+  const site: LayerSite = source === undefined ? { breaker: name } : { breaker: name, source };
+  const extendsName = method?.layer?.extends ?? own?.layer?.extends;
   if (extendsName !== undefined) checkExtends(site, extendsName, module.configs);
   const chain = extendsName === undefined ? [] : configChain(extendsName, module.configs);
-  const layers = [module.defaults, ...chain, own, method];
+  const sourced: SourcedLayer[] = [
+    { layer: module.defaults, source: DEFAULTS_SOURCE },
+    ...chain.map(([config, layer]) => ({ layer, source: configSource(config) })),
+    ...(own === undefined ? [] : [own]),
+    ...(method === undefined ? [] : [method]),
+  ];
+  const layers = sourced.map((l) => l.layer);
   return {
     options: { ...mergeBreakerOptions(...layers.map(withoutNestKeys)), name } as BreakerOptions,
     health: lastDefined(layers, 'health') ?? true,
     ignoreHttpClientErrors: lastDefined(layers, 'ignoreHttpClientErrors') ?? true,
+    layers: sourced,
   };
 }
 
 /**
- * Builds the engine's breaker. The engine validates every value (and throws `BreakerOptionsError`
- * naming the breaker and the option); then the Nest default classification is added to `ignore`.
+ * Where the value of `option` (a path such as `backoff.maxDuration`) that the merged options hold
+ * was written: the last layer that sets it. `undefined` if no layer does (a default).
  */
-export function createCircuitBreaker(resolved: ResolvedCircuitBreaker, source?: string): Breaker {
+export function sourceOf(resolved: ResolvedCircuitBreaker, option: string): string | undefined {
+  const key = option.split(/[.[]/)[0]!;
+  for (let i = resolved.layers.length - 1; i >= 0; i--) {
+    const { layer, source } = resolved.layers[i]!;
+    if ((layer as Record<string, unknown> | undefined)?.[key] !== undefined) return source;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the engine's breaker. The engine validates every value (and throws `BreakerOptionsError`
+ * naming the breaker and the option, and here the layer that set it); then the Nest default
+ * classification is added to `ignore`.
+ */
+export function createCircuitBreaker(resolved: ResolvedCircuitBreaker): Breaker {
   let checked;
   try {
     checked = resolveBreakerOptions(resolved.options);
   } catch (error) {
-    if (error instanceof BreakerOptionsError && source !== undefined) {
-      error.message += ` (in ${source})`;
+    if (error instanceof BreakerOptionsError) {
+      const source = sourceOf(resolved, error.option) ?? resolved.layers.at(-1)?.source;
+      if (source !== undefined && resolved.layers.length > 1) error.message += ` (in ${source})`;
     }
     throw error;
   }

@@ -398,12 +398,8 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   private create(name: string): Entry {
     const own = this.declared.get(name);
     const method = this.methods.get(name);
-    const source = method?.source ?? own?.source;
-    const resolved = resolveCircuitBreaker(name, this.options, own?.layer, method?.layer, {
-      breaker: name,
-      ...(source === undefined ? {} : { source }),
-    });
-    const breaker = createCircuitBreaker(resolved, source);
+    const resolved = resolveCircuitBreaker(name, this.options, own, method);
+    const breaker = createCircuitBreaker(resolved);
     const entry: Entry = { breaker, health: resolved.health, listeners: undefined };
     this.entries.set(name, entry);
     if (this.observers > 0) this.attach(name, entry);

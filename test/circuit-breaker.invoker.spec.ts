@@ -128,15 +128,16 @@ describe('guardObservable', () => {
     expect(await firstValueFrom(guardObservable(b, of('live'), fallback))).toBe('fallback:true');
   });
 
-  it('uses the fallback for failures only with fallbackOnFailure', async () => {
+  it('uses the fallback for failures too, unless fallbackOnFailure: false', async () => {
     const failing = () => throwError(() => new Error('down'));
-    const plain = breaker();
-    await expect(firstValueFrom(guardObservable(plain, failing(), () => 'fb'))).rejects.toThrow(
+    const lenient = breaker();
+    expect(await firstValueFrom(guardObservable(lenient, failing(), () => of('fb')))).toBe('fb');
+    expect(lenient.stats()).toMatchObject({ failures: 1, fallbacks: 1 });
+    const strict = breaker({ fallbackOnFailure: false });
+    await expect(firstValueFrom(guardObservable(strict, failing(), () => 'fb'))).rejects.toThrow(
       'down',
     );
-    const lenient = breaker({ fallbackOnFailure: true });
-    expect(await firstValueFrom(guardObservable(lenient, failing(), () => of('fb')))).toBe('fb');
-    expect(lenient.stats().failures).toBe(1);
+    expect(strict.stats()).toMatchObject({ failures: 1, fallbacks: 0 });
   });
 
   it('uses the breaker’s own fallback option when the method has none', async () => {

@@ -76,4 +76,5 @@ export {
   type ResolvedBackoff,
   type ResolvedBreakerOptions,
   resolveBreakerOptions,
+  validateOptionValues,
 } from './validate-options.js';

@@ -291,12 +291,15 @@ class Checker {
   }
 }
 
-function resolvePolicy(check: Checker, options: Record<string, unknown>): PolicyConfig {
-  const policyValue = options.policy ?? DEFAULTS.policy;
-  if (typeof policyValue !== 'string' || !POLICIES.includes(policyValue as TripPolicyName)) {
-    check.fail('policy', `one of ${POLICIES.map((p) => `"${p}"`).join(', ')}`, options.policy);
+function checkPolicyName(check: Checker, value: unknown): TripPolicyName {
+  if (typeof value !== 'string' || !POLICIES.includes(value as TripPolicyName)) {
+    check.fail('policy', `one of ${POLICIES.map((p) => `"${p}"`).join(', ')}`, value);
   }
-  const policy = policyValue as TripPolicyName;
+  return value as TripPolicyName;
+}
+
+function resolvePolicy(check: Checker, options: Record<string, unknown>): PolicyConfig {
+  const policy = checkPolicyName(check, options.policy ?? DEFAULTS.policy);
   for (const [option, users] of Object.entries(POLICY_OPTIONS)) {
     if (options[option] !== undefined && !users.includes(policy)) {
       const hint =
@@ -492,6 +495,83 @@ function validateSnapshot(check: Checker, value: unknown): CircuitSnapshot | und
   return s as CircuitSnapshot;
 }
 
+function validateStore(check: Checker, value: unknown): CircuitStore | undefined {
+  const store = value as CircuitStore | undefined;
+  if (
+    store !== undefined &&
+    (typeof store !== 'object' || store === null || typeof store.bind !== 'function')
+  ) {
+    check.fail('store', 'a CircuitStore (an object with bind())', store);
+  }
+  return store;
+}
+
+/**
+ * How each option's value is checked on its own, whatever the other options say: the same checks
+ * `resolveBreakerOptions` makes, minus the rules that relate two options (a window option under
+ * another policy, `minimumCalls` above `windowSize`, `maxQueue` without `maxConcurrent`, a missing
+ * `slowCallDuration`), which only the merged options can answer.
+ */
+type ValueCheck = (check: Checker, layer: Record<string, unknown>) => unknown;
+
+const VALUE_CHECKS: Readonly<Record<keyof BreakerOptions, ValueCheck>> = {
+  name: (c, l) =>
+    (typeof l.name !== 'string' || l.name.trim() === '') &&
+    c.fail('name', 'a non-empty string', l.name),
+  policy: (c, l) => checkPolicyName(c, l.policy),
+  failureThreshold: (c) => c.integer('failureThreshold', 1, 0),
+  windowSize: (c) => c.integer('windowSize', 1, 0),
+  windowDuration: (c) => c.duration('windowDuration', 0),
+  windowBuckets: (c) => c.integer('windowBuckets', 1, 0),
+  minimumCalls: (c) => c.integer('minimumCalls', 1, 0),
+  failureRateThreshold: (c) => c.fraction('failureRateThreshold', 0),
+  slowCallDuration: (c) => c.duration('slowCallDuration', 0),
+  slowCallRateThreshold: (c) => c.fraction('slowCallRateThreshold', 0),
+  openDuration: (c) => c.duration('openDuration', 0),
+  // Against the layer's own openDuration, if it sets one: another layer may set it later.
+  backoff: (c, l) =>
+    resolveBackoff(c, l.backoff, typeof l.openDuration === 'number' ? l.openDuration : 0),
+  halfOpenMaxCalls: (c) => c.integer('halfOpenMaxCalls', 1, 0),
+  halfOpenWaitTimeout: (c) => c.duration('halfOpenWaitTimeout', 0, { zero: true, timer: true }),
+  probeExpiry: (c) => c.duration('probeExpiry', 0),
+  timeout: (c) => c.duration('timeout', 0, { timer: true }),
+  isFailure: (c) => c.fn('isFailure'),
+  ignore: (c, l) => toPredicate(c, 'ignore', l.ignore),
+  fallback: () => undefined,
+  fallbackOnFailure: (c) => c.boolean('fallbackOnFailure', true),
+  maxConcurrent: (c) => c.integer('maxConcurrent', 1, 0),
+  maxQueue: (c) => c.integer('maxQueue', 0, 0),
+  clock: (c, l) => validateClock(c, l.clock),
+  random: (c) => c.fn('random'),
+  initialState: (c, l) => validateSnapshot(c, l.initialState),
+  store: (c, l) => validateStore(c, l.store),
+  onCallbackError: (c) => c.fn('onCallbackError'),
+  rejectionStackTraces: (c) => c.boolean('rejectionStackTraces', false),
+};
+
+/**
+ * Checks one layer of options on its own, before it is merged with others (module `defaults`, a
+ * named configuration): unknown keys, and every value set, by the rules that need no other option.
+ * Throws a {@link BreakerOptionsError} for the first problem, naming `label` as the breaker.
+ */
+export function validateOptionValues(label: string, layer: Partial<BreakerOptions>): void {
+  const source = layer as Record<string, unknown>;
+  const check: Checker = new Checker(label, source);
+  for (const [key, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    const checkValue = KNOWN.has(key) ? VALUE_CHECKS[key as keyof BreakerOptions] : undefined;
+    if (checkValue === undefined) {
+      const near = closestName(key, KNOWN);
+      check.fail(
+        key,
+        `a known option${near ? ` (did you mean "${near}"?)` : ''}; this one is not an option`,
+        value,
+      );
+    }
+    checkValue(check, source);
+  }
+}
+
 function defaultCallbackError(error: unknown, source: CallbackSource, breaker: string): void {
   console.error(
     `[nestjs-circuit-breaker] a ${source} callback of breaker "${breaker}" threw:`,
@@ -544,13 +624,7 @@ export function resolveBreakerOptions(input: BreakerOptions): ResolvedBreakerOpt
     );
   }
 
-  const store = options.store as CircuitStore | undefined;
-  if (
-    store !== undefined &&
-    (typeof store !== 'object' || store === null || typeof store.bind !== 'function')
-  ) {
-    check.fail('store', 'a CircuitStore (an object with bind())', store);
-  }
+  const store = validateStore(check, options.store);
 
   const fallback = options.fallback;
   return {
@@ -565,7 +639,7 @@ export function resolveBreakerOptions(input: BreakerOptions): ResolvedBreakerOpt
     ignore: toPredicate(check, 'ignore', options.ignore),
     hasFallback: fallback !== undefined,
     fallback: fallback as FallbackFunction | unknown,
-    fallbackOnFailure: check.boolean('fallbackOnFailure', false),
+    fallbackOnFailure: check.boolean('fallbackOnFailure', true),
     maxConcurrent,
     maxQueue,
     clock: validateClock(check, options.clock),

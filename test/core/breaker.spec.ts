@@ -4,6 +4,7 @@ import {
   type BreakerOptions,
   BreakerDisposedError,
   BulkheadRejectedError,
+  CallTimeoutError,
   CircuitOpenError,
   InMemoryStore,
   ManualClock,
@@ -310,8 +311,8 @@ describe('Breaker: timeouts', () => {
     expect(b.stats()).toMatchObject({ ignored: 1 });
   });
 
-  it('with fallbackOnFailure, a timed-out call is answered by the fallback', async () => {
-    const { b, clock } = make({ timeout: 10, fallback: 'cached', fallbackOnFailure: true });
+  it('a timed-out call is answered by the fallback (fallbackOnFailure defaults to true)', async () => {
+    const { b, clock } = make({ timeout: 10, fallback: 'cached' });
     const p = b.execute(() => new Promise<string>(() => undefined));
     clock.advance(10);
     expect(await p).toBe('cached');
@@ -337,7 +338,7 @@ describe('Breaker: timeouts', () => {
 
 describe('Breaker: fallbacks', () => {
   it('answers rejected calls with a fallback value', async () => {
-    const { b } = make({ failureThreshold: 1, fallback: 'cached' });
+    const { b } = make({ failureThreshold: 1, fallback: 'cached', fallbackOnFailure: false });
     await failTimes(b, 1);
     expect(await b.execute(async () => 'live')).toBe('cached');
     expect(b.stats()).toMatchObject({ rejections: 1, fallbacks: 1 });
@@ -346,24 +347,41 @@ describe('Breaker: fallbacks', () => {
   it('calls a fallback function with the error and the call arguments', async () => {
     const fallback = jest.fn((error: unknown, args: readonly unknown[]) => `fb:${args.join(',')}`);
     const { b } = make({ failureThreshold: 1, fallback });
-    await failTimes(b, 1);
+    expect(await b.execute(failing, { args: ['f'] })).toBe('fb:f');
+    expect(fallback.mock.calls[0]![0]).toBeInstanceOf(Boom);
     expect(await b.execute(async () => 'live', { args: ['a', 1] })).toBe('fb:a,1');
-    expect(isCircuitOpenError(fallback.mock.calls[0]![0])).toBe(true);
+    expect(isCircuitOpenError(fallback.mock.calls[1]![0])).toBe(true);
   });
 
-  it("a call's own fallback overrides the breaker's; failures reach the caller unless fallbackOnFailure", async () => {
-    const { b } = make({ failureThreshold: 2, fallback: 'breaker' });
-    await expect(b.execute(failing, { fallback: 'call' })).rejects.toBeInstanceOf(Boom);
-    await outcome(b.execute(failing));
+  it("a call's own fallback overrides the breaker's; by default it answers failures as well as refusals", async () => {
+    const { b } = make({ failureThreshold: 2, fallback: async () => 'recovered' });
+    expect(await b.execute(failing)).toBe('recovered');
+    expect(await b.execute(failing, { fallback: 'call' })).toBe('call');
+    expect(b.state).toBe('OPEN');
     expect(await b.execute(async () => 'live', { fallback: 'call' })).toBe('call');
+    expect(await b.execute(async () => 'live')).toBe('recovered');
+    expect(b.stats()).toMatchObject({ failures: 2, rejections: 2, fallbacks: 4 });
+  });
 
-    const withFailure = make({ fallback: async () => 'recovered', fallbackOnFailure: true }).b;
-    expect(await withFailure.execute(failing)).toBe('recovered');
-    expect(withFailure.stats()).toMatchObject({ failures: 1, fallbacks: 1 });
+  it('fallbackOnFailure: false limits the fallback to refused calls: failures reach the caller', async () => {
+    const { b } = make({ failureThreshold: 2, fallback: 'breaker', fallbackOnFailure: false });
+    await expect(b.execute(failing, { fallback: 'call' })).rejects.toBeInstanceOf(Boom);
+    await expect(b.execute(failing)).rejects.toBeInstanceOf(Boom);
+    expect(await b.execute(async () => 'live', { fallback: 'call' })).toBe('call');
+    expect(await b.execute(async () => 'live')).toBe('breaker');
+    expect(b.stats()).toMatchObject({ failures: 2, rejections: 2, fallbacks: 2 });
+  });
+
+  it('with fallbackOnFailure: false, a timed-out call rejects with CallTimeoutError', async () => {
+    const strict = make({ timeout: 10, fallback: 'cached', fallbackOnFailure: false });
+    const q = outcome(strict.b.execute(() => new Promise<string>(() => undefined)));
+    strict.clock.advance(10);
+    const result = await q;
+    expect(!result.ok && result.error).toBeInstanceOf(CallTimeoutError);
   });
 
   it('an ignored error is never replaced by a fallback', async () => {
-    const { b } = make({ ignore: [Ignorable], fallback: 'x', fallbackOnFailure: true });
+    const { b } = make({ ignore: [Ignorable], fallback: 'x' });
     await expect(b.execute(() => Promise.reject(new Ignorable()))).rejects.toBeInstanceOf(
       Ignorable,
     );

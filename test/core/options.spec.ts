@@ -7,6 +7,7 @@ import {
   ManualClock,
   isBreakerOptionsError,
   mergeBreakerOptions,
+  validateOptionValues,
 } from '../../lib/core/index.js';
 
 function construct(options: Record<string, unknown>): BreakerOptionsError {
@@ -157,6 +158,49 @@ describe('option validation', () => {
       expect(error.message).toContain(`received ${received}`);
     },
   );
+
+  /** Rules relating two options: only the merged options can break them. */
+  const relational = (expected: string) =>
+    /unset unless|between 1 and windowSize|each bucket|required by policy|unset while policy|it applies to policy|>= openDuration/.test(
+      expected,
+    );
+
+  it.each(cases.filter((c) => !relational(c[3])))(
+    'a layer checked on its own (validateOptionValues) rejects %s = %p the same way',
+    (option, value, extra, expected, received) => {
+      let caught: unknown;
+      try {
+        validateOptionValues('defaults', { ...extra, ...valueFor(option, value) });
+      } catch (error) {
+        caught = error;
+      }
+      expect(isBreakerOptionsError(caught)).toBe(true);
+      const error = caught as BreakerOptionsError;
+      expect([error.breakerName, error.option, error.received]).toEqual([
+        'defaults',
+        option,
+        received,
+      ]);
+      expect(error.expected).toContain(expected);
+    },
+  );
+
+  it('a layer checked on its own accepts what only another layer can complete or contradict', () => {
+    for (const layer of [
+      { windowSize: 100 }, // the breaker may choose a window policy
+      { maxQueue: 3 }, // maxConcurrent may come from the breaker
+      { policy: 'slow-call' as const }, // slowCallDuration may come later
+      { minimumCalls: 200 }, // windowSize may be larger in the breaker
+      { backoff: { maxDuration: 1_000 } }, // openDuration may be shorter in the breaker
+      { failureThreshold: 3, policy: 'time-window' as const },
+      {},
+    ]) {
+      expect(() => validateOptionValues('defaults', layer)).not.toThrow();
+    }
+    expect(() => validateOptionValues('defaults', { opneDuration: 1 } as never)).toThrow(
+      'did you mean "openDuration"?',
+    );
+  });
 
   it('an unknown option is rejected with the closest known name suggested', () => {
     const error = construct({ failureTreshold: 5 });

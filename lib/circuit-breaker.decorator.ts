@@ -43,6 +43,12 @@ export interface CircuitBreakerMetadata {
   readonly className: string;
   /** The decorated method's name; `undefined` for a class-level decorator. */
   readonly methodName: string | undefined;
+  /**
+   * What the method declares it returns: `'promise'` (an `async` method, or an annotated
+   * `Promise<…>`), `'observable'` (`Observable<…>`), `'sync'` (any other annotated type), or
+   * `undefined` when nothing says (no annotation, a union, an interface, a class-level decorator).
+   */
+  readonly returns: ReturnShape | undefined;
 }
 
 /** Instances the explorer found at bootstrap, for those Nest did not build by injection. */
@@ -85,15 +91,11 @@ function registryOf(instance: unknown, metadata: CircuitBreakerMetadata): Circui
 }
 
 function breakerOf(registry: CircuitBreakerRegistry, metadata: CircuitBreakerMetadata): Breaker {
-  if (!registry.isReady && !registry.isShutDown) {
-    throw new Error(
-      `${describeSite(metadata)} was called before CircuitBreakerModule finished initialising ` +
-        '(from a constructor, or from a lifecycle hook that ran before the module started). ' +
-        'Call it from onApplicationBootstrap() or later.',
-    );
-  }
   if (!registry.has(metadata.name)) {
-    // An instance the explorer never saw (built by a factory after bootstrap): declare it now.
+    // Declared now: the module has not initialised yet (a testing module that was only
+    // compiled, another provider's onModuleInit, a constructor), or an instance the explorer never
+    // saw (built by a factory after bootstrap). The breaker is made from what is declared so far;
+    // init() still validates every breaker of the application.
     registry.declareMethod(
       metadata.name,
       metadata.options,
@@ -212,9 +214,16 @@ function guardMethod(
  *   type (`emitDecoratorMetadata`), an `async` method, or else what the method returns; a call
  *   refused before the method ran throws synchronously until the method has been seen to return
  *   a promise.
+ * - `timeout` applies to Promise and Observable methods (per subscription, until the first value,
+ *   an error or completion; a timed-out subscription is torn down). On a method declared
+ *   synchronous it fails the bootstrap: nothing can interrupt a synchronous call.
+ * - The fallback answers refused, failed and timed-out calls (`fallbackOnFailure: false` on the
+ *   breaker limits it to refused ones).
  * - `this`, the method's name and every other decorator's metadata are kept, whichever order the
- *   decorators are written in. Validated at bootstrap; calling the method before the module has
- *   initialised, or without the module, throws an error that names the method and the breaker.
+ *   decorators are written in. Validated at bootstrap (`init()`); a call made before it (a testing
+ *   module that was only compiled, another provider's `onModuleInit` or constructor) goes through
+ *   the breaker declared so far. Calling the method without the module throws an error that names
+ *   the method and the breaker.
  * @publicApi
  */
 export function CircuitBreaker(
@@ -245,6 +254,7 @@ export function CircuitBreaker(
         fallback,
         className: cls.name,
         methodName: undefined,
+        returns: undefined,
       };
       Reflect.defineMetadata(CIRCUIT_BREAKER_METADATA, metadata, cls);
       return undefined;
@@ -260,17 +270,18 @@ export function CircuitBreaker(
         `@CircuitBreaker on static method ${className}.${String(key)}: only instance methods of providers and controllers can be guarded`,
       );
     }
+    const declaredShape =
+      original.constructor?.name === 'AsyncFunction'
+        ? 'promise'
+        : shapeOfReturnType(Reflect.getMetadata('design:returntype', target, key));
     const metadata: CircuitBreakerMetadata = {
       name: name ?? `${className}.${String(key)}`,
       options: layer,
       fallback,
       className,
       methodName: String(key),
+      returns: declaredShape,
     };
-    const declaredShape =
-      original.constructor?.name === 'AsyncFunction'
-        ? 'promise'
-        : shapeOfReturnType(Reflect.getMetadata('design:returntype', target, key));
     const guarded = guardMethod(original as (...a: unknown[]) => unknown, metadata, declaredShape);
     copyFunctionIdentity(original as AnyFunction, guarded);
     Reflect.defineMetadata(CIRCUIT_BREAKER_METADATA, metadata, guarded);

@@ -26,11 +26,33 @@ export class CircuitBreakerExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.explore();
+    const methods = this.explore();
+    for (const metadata of methods) this.checkTimeout(metadata);
     this.registry.initialise();
   }
 
-  private explore(): void {
+  /**
+   * A synchronous method cannot be timed out (nothing can interrupt it): a `timeout` on its breaker
+   * would be a promise the breaker cannot keep, so it fails the bootstrap, naming the method and
+   * where the timeout was written.
+   */
+  private checkTimeout(metadata: CircuitBreakerMetadata): void {
+    if (metadata.returns !== 'sync') return;
+    const breaker = this.registry.get(metadata.name);
+    const timeout = breaker.options.timeout;
+    if (timeout === 0) return;
+    const where = this.registry.optionSource(metadata.name, 'timeout');
+    throw new BreakerOptionsError(
+      metadata.name,
+      'timeout',
+      `unset for the synchronous method ${metadata.className}.${metadata.methodName} (a synchronous call cannot be timed out: return a Promise or an Observable, or give the method a breaker without a timeout)`,
+      `${describeValue(timeout)}${where === undefined ? '' : ` (in ${where})`}`,
+    );
+  }
+
+  /** Declares every decorated method and class; returns the methods' metadata. */
+  private explore(): CircuitBreakerMetadata[] {
+    const methods: CircuitBreakerMetadata[] = [];
     const seen = new Set<object>();
     const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
     for (const wrapper of wrappers) {
@@ -51,6 +73,7 @@ export class CircuitBreakerExplorer implements OnModuleInit {
           if (metadata === undefined) continue;
           decorated = true;
           this.declareMethod(prototype, metadata);
+          methods.push(metadata);
         }
       } else {
         decorated = this.scanner
@@ -61,6 +84,7 @@ export class CircuitBreakerExplorer implements OnModuleInit {
         bindCircuitBreakerRegistry(instance, this.registry);
       }
     }
+    return methods;
   }
 
   private declareClass(metadata: CircuitBreakerMetadata): void {

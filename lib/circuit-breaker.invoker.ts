@@ -4,6 +4,7 @@ import {
   type CallPermit,
   isBulkheadRejectedError,
   isCircuitOpenError,
+  type TimerHandle,
 } from './core/index.js';
 
 /** What a guarded method returns. */
@@ -85,10 +86,25 @@ function toObservable(value: unknown): Observable<unknown> {
   return of(value);
 }
 
+/** The fallback's answer to a failure or a timeout of an admitted call, if one applies. */
+function fallbackForFailure(
+  breaker: Breaker,
+  outcome: string | undefined,
+  fallback: BoundFallback | undefined,
+  args: readonly unknown[],
+): BoundFallback | undefined {
+  return outcome === 'failure' && breaker.options.fallbackOnFailure
+    ? effectiveFallback(breaker, fallback, args)
+    : undefined;
+}
+
 /**
  * Guards every subscription to `source` with its own permit: an error is a failure, the first
  * value or completion a success, an unsubscription before either is neither (the permit is
- * released). A refused subscription errors with the breaker's error, or switches to the fallback.
+ * released). With a `timeout`, a subscription that has seen no value, error or completion when it
+ * runs out is torn down (unsubscribed from `source`, which cancels the work of an HTTP Observable)
+ * and counted once as a timeout; the subscriber receives a `CallTimeoutError`, or the fallback. A
+ * refused subscription errors with the breaker's error, or switches to the fallback.
  */
 export function guardObservable<T>(
   breaker: Breaker,
@@ -109,33 +125,54 @@ export function guardObservable<T>(
       return toObservable(answer(error)).subscribe(subscriber as never);
     }
     let fallbackSubscription: Subscription | undefined;
+    const answerWith = (answer: BoundFallback | undefined, error: unknown): void => {
+      if (answer === undefined) {
+        subscriber.error(error);
+        return;
+      }
+      try {
+        fallbackSubscription = toObservable(answer(error)).subscribe(subscriber as never);
+      } catch (thrown) {
+        subscriber.error(thrown);
+      }
+    };
+    const { clock, timeout } = breaker.options;
+    let timer: TimerHandle;
+    let timing = false;
+    const stopTimer = (): void => {
+      if (!timing) return;
+      timing = false;
+      clock.clearTimeout(timer);
+    };
     const subscription = source.subscribe({
       next: (value) => {
+        stopTimer();
         permit.success();
         subscriber.next(value);
       },
       error: (error: unknown) => {
-        const outcome = permit.failure(error);
-        const answer =
-          outcome === 'failure' && breaker.options.fallbackOnFailure
-            ? effectiveFallback(breaker, fallback, args)
-            : undefined;
-        if (answer === undefined) {
-          subscriber.error(error);
-          return;
-        }
-        try {
-          fallbackSubscription = toObservable(answer(error)).subscribe(subscriber as never);
-        } catch (thrown) {
-          subscriber.error(thrown);
-        }
+        stopTimer();
+        answerWith(fallbackForFailure(breaker, permit.failure(error), fallback, args), error);
       },
       complete: () => {
+        stopTimer();
         permit.success();
         subscriber.complete();
       },
     });
+    // Timed from the subscription; a source that answered synchronously needs no timer.
+    if (timeout > 0 && !permit.settled) {
+      timing = true;
+      timer = clock.setTimeout(() => {
+        timing = false;
+        const error = permit.timeout();
+        if (error === undefined) return;
+        subscription.unsubscribe();
+        answerWith(fallbackForFailure(breaker, 'failure', fallback, args), error);
+      }, timeout);
+    }
     return () => {
+      stopTimer();
       permit.release();
       subscription.unsubscribe();
       fallbackSubscription?.unsubscribe();
@@ -232,11 +269,7 @@ export function invokeUnknown(
     return answer(error);
   }
   const afterError = (error: unknown): unknown => {
-    const outcome = permit.failure(error);
-    const answer =
-      outcome === 'failure' && breaker.options.fallbackOnFailure
-        ? effectiveFallback(breaker, call.fallback, call.args)
-        : undefined;
+    const answer = fallbackForFailure(breaker, permit.failure(error), call.fallback, call.args);
     if (answer === undefined) throw error;
     return answer(error);
   };
@@ -248,6 +281,7 @@ export function invokeUnknown(
   }
   if (isThenable(result)) {
     onShape('promise');
+    if (breaker.options.timeout > 0) return settleWithTimeout(call, permit, result, afterError);
     return Promise.resolve(result).then((value) => {
       permit.success();
       return value;
@@ -261,4 +295,51 @@ export function invokeUnknown(
   onShape('sync');
   permit.success();
   return result;
+}
+
+/**
+ * Settles a permit's call from its promise, or as a timeout (counted once, answered by the fallback
+ * or a `CallTimeoutError`) if `timeout` runs out first; a late outcome is then not counted again.
+ */
+function settleWithTimeout(
+  call: GuardedCall,
+  permit: CallPermit,
+  result: PromiseLike<unknown>,
+  afterError: (error: unknown) => unknown,
+): Promise<unknown> {
+  const { breaker } = call;
+  const { clock, timeout } = breaker.options;
+  return new Promise((resolve, reject) => {
+    const timer = clock.setTimeout(() => {
+      const error = permit.timeout();
+      if (error === undefined) return;
+      const answer = fallbackForFailure(breaker, 'failure', call.fallback, call.args);
+      if (answer === undefined) {
+        reject(error);
+        return;
+      }
+      try {
+        resolve(answer(error));
+      } catch (thrown) {
+        reject(thrown);
+      }
+    }, timeout);
+    Promise.resolve(result).then(
+      (value) => {
+        clock.clearTimeout(timer);
+        if (permit.settled) return;
+        permit.success();
+        resolve(value);
+      },
+      (error: unknown) => {
+        clock.clearTimeout(timer);
+        if (permit.settled) return;
+        try {
+          resolve(afterError(error));
+        } catch (thrown) {
+          reject(thrown);
+        }
+      },
+    );
+  });
 }

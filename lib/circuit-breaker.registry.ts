@@ -13,6 +13,8 @@ import {
   createCircuitBreaker,
   type NormalizedModuleOptions,
   resolveCircuitBreaker,
+  type ResolvedCircuitBreaker,
+  sourceOf,
   validateLayer,
   validateModuleOptions,
 } from './circuit-breaker-options.resolver.js';
@@ -90,6 +92,8 @@ interface Declaration {
 interface Entry {
   readonly breaker: Breaker;
   readonly health: boolean;
+  /** The merged layers, to say where an option's value was written. */
+  readonly resolved: ResolvedCircuitBreaker;
   listeners: Disposable[] | undefined;
 }
 
@@ -385,6 +389,15 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   }
 
   /**
+   * @internal Where the value breaker `name` has for `option` was written (`CircuitBreakerModule
+   * defaults`, `@CircuitBreaker on X.y`, ...), if the breaker exists and a layer sets it.
+   */
+  optionSource(name: string, option: string): string | undefined {
+    const entry = this.entries.get(name);
+    return entry === undefined ? undefined : sourceOf(entry.resolved, option);
+  }
+
+  /**
    * @internal Creates every declared breaker, so that invalid options fail the bootstrap, and
    * marks the registry ready. Called by the explorer once it has declared every decorated method.
    */
@@ -400,7 +413,7 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
     const method = this.methods.get(name);
     const resolved = resolveCircuitBreaker(name, this.options, own, method);
     const breaker = createCircuitBreaker(resolved);
-    const entry: Entry = { breaker, health: resolved.health, listeners: undefined };
+    const entry: Entry = { breaker, health: resolved.health, resolved, listeners: undefined };
     this.entries.set(name, entry);
     if (this.observers > 0) this.attach(name, entry);
     return entry;

@@ -69,6 +69,7 @@ describe('@CircuitBreaker', () => {
       fallback: undefined,
       className: 'Service',
       methodName: 'below',
+      returns: 'sync',
     });
     expect(Reflect.getMetadata(CIRCUIT_BREAKER_METADATA, Service.prototype.above)).toMatchObject({
       name: 'named',

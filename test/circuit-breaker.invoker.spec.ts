@@ -13,6 +13,7 @@ import {
 import {
   Breaker,
   type BreakerOptions,
+  CallTimeoutError,
   isCircuitOpenError,
   ManualClock,
 } from '../lib/core/index.js';
@@ -212,6 +213,51 @@ describe('invokeUnknown', () => {
     ).toBe(7);
     expect(shapes).toEqual(['sync']);
     expect(b.stats().successes).toBe(1);
+  });
+
+  it('applies the timeout to a returned promise: one timeout, the late outcome not counted again', async () => {
+    const clock = new ManualClock();
+    const b = breaker({ clock, timeout: 100, fallbackOnFailure: false });
+    let resolve!: (v: number) => void;
+    const result = invokeUnknown(
+      call(b, () => new Promise<number>((r) => (resolve = r))),
+      undefined,
+      () => undefined,
+    ) as Promise<number>;
+    const settled = result.catch((e: unknown) => e);
+    clock.advance(99);
+    expect(b.stats()).toMatchObject({ inFlight: 1, timeouts: 0 });
+    clock.advance(1);
+    expect(await settled).toBeInstanceOf(CallTimeoutError);
+    resolve(1);
+    await Promise.resolve();
+    expect(b.stats()).toMatchObject({ calls: 1, timeouts: 1, successes: 0, inFlight: 0 });
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('a timely promise clears its timer; a timed-out one is answered by the fallback by default', async () => {
+    const clock = new ManualClock();
+    const b = breaker({ clock, timeout: 100 });
+    expect(
+      await (invokeUnknown(
+        call(b, async () => 5),
+        undefined,
+        () => undefined,
+      ) as Promise<number>),
+    ).toBe(5);
+    expect(clock.pendingTimers).toBe(0);
+    const answered = invokeUnknown(
+      call(
+        b,
+        () => new Promise(() => undefined),
+        (e) => `fb:${(e as Error).name}`,
+      ),
+      undefined,
+      () => undefined,
+    );
+    clock.advance(100);
+    expect(await answered).toBe('fb:CallTimeoutError');
+    expect(b.stats()).toMatchObject({ successes: 1, timeouts: 1, fallbacks: 1 });
   });
 
   it('tracks a returned promise until it settles', async () => {

@@ -673,6 +673,16 @@ export class Breaker {
     this.bulkhead?.leave();
   }
 
+  /**
+   * @internal Used by `CallPermit`: counts the call as timed out after the breaker's `timeout`
+   * (a failure for the trip policy) and returns the error its caller receives.
+   */
+  settlePermitTimeout(generation: number): CallTimeoutError {
+    const error = new CallTimeoutError(this.name, this.timeoutMs);
+    this.settleTimeout(generation, error);
+    return error;
+  }
+
   /** @internal Used by `CallPermit`. */
   settleSuccess(generation: number, start: number): void {
     const duration = start === start ? this.clock.now() - start : NaN;
@@ -954,6 +964,16 @@ export class CallPermit {
   failure(error: unknown): Outcome | undefined {
     if (!this.finish()) return undefined;
     return this.breaker.settleError(error, this.generation, this.start, false);
+  }
+
+  /**
+   * The call ran past the breaker's `timeout` (whoever timed it): counted once as a timeout, a
+   * failure for the trip policy. Returns the `CallTimeoutError` to give the caller (abort or
+   * unsubscribe the work yourself), or `undefined` if the permit had already been settled.
+   */
+  timeout(): CallTimeoutError | undefined {
+    if (!this.finish()) return undefined;
+    return this.breaker.settlePermitTimeout(this.generation);
   }
 
   /** The call ended with no verdict (cancelled, unsubscribed): counted as ignored, frees its probe slot. */

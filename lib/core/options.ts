@@ -127,11 +127,16 @@ export interface BreakerOptions {
    */
   ignore?: ErrorFilter;
   /**
-   * Answer for rejected calls (and failed ones with `fallbackOnFailure`) instead of an error: a value,
-   * or a {@link FallbackFunction}. A call's own `fallback` takes precedence.
+   * Answer instead of an error, for refused calls and (unless `fallbackOnFailure` is `false`) failed
+   * and timed-out ones: a value, or a {@link FallbackFunction}. A call's own `fallback` takes
+   * precedence. An error counted as ignored, or as a success by `isFailure`, is never replaced.
    */
   fallback?: unknown;
-  /** Also use the fallback when the call fails or times out, not only when it is rejected. @default false */
+  /**
+   * Whether the fallback also answers calls that failed or timed out. `false` limits it to refused
+   * calls (open circuit, full bulkhead), so failures reach the caller. @default true (as in opossum,
+   * cockatiel, Polly and resilience4j)
+   */
   fallbackOnFailure?: boolean;
 
   /** Bulkhead: most calls running at once. Integer >= 1. Unset: no limit. */

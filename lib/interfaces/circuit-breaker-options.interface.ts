@@ -21,9 +21,13 @@ export interface CircuitBreakerOptions extends Omit<BreakerOptions, 'name'> {
    */
   health?: boolean;
   /**
-   * Treat an `HttpException`-like error (any error with a `getStatus()` method) whose status is
-   * 4xx as the caller's fault: the call is counted as ignored, neither success nor failure. It is
-   * combined with `ignore`. Set `false` to count such errors like any other error.
+   * Treat an error carrying a 4xx HTTP status as the caller's fault: the call is counted as
+   * ignored, neither success nor failure (and no fallback answers it). Recognised, in this order:
+   * `getStatus()` (Nest's `HttpException`), `response.status` (axios and `@nestjs/axios`, ky,
+   * ofetch, superagent), `response.statusCode` (got), `status` and `statusCode` (undici,
+   * `http-errors`, Fastify). `408 Request Timeout` and `429 Too Many Requests` are the dependency's
+   * condition and still count as failures. Combined with `ignore`. Set `false` to count every
+   * such error like any other error.
    * @default true
    */
   ignoreHttpClientErrors?: boolean;
@@ -33,8 +37,9 @@ export interface CircuitBreakerOptions extends Omit<BreakerOptions, 'name'> {
  * A fallback for a decorated method: the name of another method of the same class, called with the
  * original arguments followed by the error (`cachedQuote(id, error)`), or a function receiving the
  * error and the arguments (`(error, args) => ...`) with `this` bound to the instance. It answers
- * rejected calls (open circuit, full bulkhead), and also failed ones when the breaker has
- * `fallbackOnFailure: true`.
+ * refused calls (open circuit, full bulkhead), failed calls and timed-out calls; errors counted as
+ * ignored (a 4xx, `ignore`) or as successes (`isFailure` returning `false`) reach the caller.
+ * `fallbackOnFailure: false` on the breaker limits it to refused calls.
  * @publicApi
  */
 export type CircuitBreakerFallback = string | FallbackFunction;

@@ -473,6 +473,22 @@ describe('Breaker: executeSync and permits', () => {
     expect(b.state).toBe('CLOSED');
     expect(b.stats()).toMatchObject({ ignored: 1, rejections: 2 });
   });
+
+  it('a permit can report a timeout: counted once as a timeout, a failure for the trip policy', () => {
+    const timeouts: number[] = [];
+    const { b } = make({ failureThreshold: 2, timeout: 250 });
+    b.onTimeout((e) => timeouts.push(e.timeout));
+    const first = b.acquire();
+    const error = first.timeout();
+    expect(error).toBeInstanceOf(CallTimeoutError);
+    expect(error?.message).toBe('Call through circuit breaker "svc" timed out after 250 ms');
+    expect(first.timeout()).toBeUndefined();
+    expect(first.failure(new Boom())).toBeUndefined();
+    b.acquire().timeout();
+    expect(b.state).toBe('OPEN');
+    expect(timeouts).toEqual([250, 250]);
+    expect(b.stats()).toMatchObject({ calls: 2, timeouts: 2, failures: 0, inFlight: 0 });
+  });
 });
 
 describe('Breaker: bulkhead', () => {

@@ -101,12 +101,19 @@ describe.each(PLATFORMS)('HTTP on %s', (platform: Platform) => {
       expect(dependency.calls).toBe(reached);
     });
 
-    it('a fallback method answers refused calls (not failed ones, by default)', async () => {
+    it('a fallback method answers failed calls and then refused ones, by default', async () => {
       await start();
-      await trip('/quotes/catalog/7');
+      await trip('/quotes/catalog/7', 200);
+      const reached = dependency.calls;
       const answer = await http().get('/quotes/catalog/7').expect(200);
       expect(answer.body).toEqual({ item: 'cached:7:CircuitOpenError' });
-      expect(registry.get('catalog').stats().fallbacks).toBe(1);
+      expect(dependency.calls).toBe(reached);
+      expect(registry.get('catalog').stats()).toMatchObject({
+        state: 'OPEN',
+        failures: THRESHOLD,
+        rejections: 1,
+        fallbacks: THRESHOLD + 1,
+      });
     });
 
     it('without the filter, a refused call from a service is an ordinary 500', async () => {

@@ -496,15 +496,16 @@ describe.each(PLATFORMS)('CircuitBreakerModule on %s', (platform: Platform) => {
   });
 
   describe('lifecycle', () => {
-    it('a decorated method called from a constructor fails with a clear error', async () => {
+    it('a decorated method called from another provider’s constructor goes through its declared breaker', async () => {
       const app = await boot({
         imports: [CircuitBreakerModule.forRoot({ ...strict }), PaymentsModule],
         providers: [EagerCaller],
       });
-      const error = await app.get(EagerCaller).early;
-      expect((error as Error).message).toBe(
-        '@CircuitBreaker on PaymentsClient.charge (breaker "payments") was called before CircuitBreakerModule finished initialising (from a constructor, or from a lifecycle hook that ran before the module started). Call it from onApplicationBootstrap() or later.',
-      );
+      expect(await app.get(EagerCaller).early).toBe(1);
+      const payments = app.get(CircuitBreakerRegistry).get('payments');
+      expect(payments).toBe(app.get(PaymentsClient).breaker);
+      expect(payments.stats()).toMatchObject({ calls: 1, successes: 1 });
+      expect(payments.options.timeout).toBe(2_000);
     });
 
     it('a decorated method in an application without the module fails with a clear error', async () => {

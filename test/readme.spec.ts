@@ -33,6 +33,13 @@ describe('README', () => {
     expect(block).toBe(read('sample/00-engine-quick-start/main.ts'));
   });
 
+  it('shows the Nest testing example exactly as test/readme/testing-example.spec.ts runs it', () => {
+    const readme = read('README.md');
+    const block = /## Testing\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    expect(block).toBe(read('test/readme/testing-example.spec.ts'));
+  });
+
   it('gives two commands for a fresh machine: the main job (npm run sample) and the tests', () => {
     expect(freshMachineCommands()).toEqual(['npm ci && npm run sample', 'npm ci && npm test']);
   });

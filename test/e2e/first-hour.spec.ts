@@ -37,10 +37,15 @@ import {
   CircuitOpenError,
   ManualClock,
 } from '../../lib/index.js';
-import { adapterFor, initApp, PLATFORMS, type Platform, until } from './fixture/app.factory.js';
+import { eventually } from '../core/helpers/eventually.js';
+import { adapterFor, initApp, PLATFORMS, type Platform } from './fixture/app.factory.js';
 import { HttpDownstream } from './fixture/http-downstream.js';
 
 const BASE_URL = Symbol('BASE_URL');
+
+/** Waits for a condition that another party (the HTTP service) makes true; the deadline is a hang guard. */
+const waitFor = (condition: () => boolean) =>
+  eventually(() => expect(condition()).toBe(true), 20_000);
 const THRESHOLD = 3;
 const TIMEOUT_MS = 1_000;
 
@@ -231,7 +236,7 @@ describe.each(PLATFORMS)('A Nest user’s first hour, on %s', (platform: Platfor
     it('tears the subscription down, delivers CallTimeoutError and counts one timeout', async () => {
       const { client, registry } = await start();
       const result = firstValueFrom(client.item$('/hang')).catch((e: unknown) => e);
-      await until(() => downstream.received.at(-1) === '/hang', 'the request reached the service');
+      await waitFor(() => downstream.received.at(-1) === '/hang'); // the request reached the service
       const abortedBefore = downstream.aborted;
       clock.advance(TIMEOUT_MS - 1);
       expect(registry.get('catalog-stream').stats()).toMatchObject({ inFlight: 1, timeouts: 0 });
@@ -240,7 +245,7 @@ describe.each(PLATFORMS)('A Nest user’s first hour, on %s', (platform: Platfor
       expect(error).toBeInstanceOf(CallTimeoutError);
       expect((error as CallTimeoutError).breakerName).toBe('catalog-stream');
       // The HTTP request was cancelled by the teardown: the service saw its client go away.
-      await until(() => downstream.aborted > abortedBefore, 'the request was aborted');
+      await waitFor(() => downstream.aborted > abortedBefore); // the request was aborted
       expect(registry.get('catalog-stream').stats()).toMatchObject({
         calls: 1,
         timeouts: 1,
@@ -267,7 +272,7 @@ describe.each(PLATFORMS)('A Nest user’s first hour, on %s', (platform: Platfor
       const { client, registry } = await start();
       for (let i = 0; i < THRESHOLD; i++) {
         const answer = firstValueFrom(client.itemOrCached$('/hang'));
-        await until(() => clock.pendingTimers === 1, 'the subscription is timed');
+        await waitFor(() => clock.pendingTimers === 1); // the subscription is timed
         clock.advance(TIMEOUT_MS);
         expect(await answer).toEqual({ id: 'cached:/hang:CallTimeoutError', price: 0 });
       }

@@ -1,6 +1,8 @@
 // Shared by lint-package.mjs and run.mjs: run a command, pack the repository as npm would publish
 // it, read the tarball. Plain Node.js ESM, so that it runs without a build.
-import { spawnSync } from 'node:child_process';
+import { Buffer } from 'node:buffer';
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
@@ -40,6 +42,47 @@ export function run(command, args, { cwd, expect = [0], env } = {}) {
     throw new CommandError([command, ...args].join(' '), result);
   }
   return result;
+}
+
+/** `run`, without blocking: resolves to { status, stdout, stderr } or rejects with a CommandError. */
+export function runAsync(command, args, { cwd, expect = [0], env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env } });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (chunk) => out.push(chunk));
+    child.stderr.on('data', (chunk) => err.push(chunk));
+    let settled = false;
+    const settle = (status, error) => {
+      if (settled) return;
+      settled = true;
+      const result = {
+        status,
+        error,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
+      if (error || !expect.includes(status)) {
+        reject(new CommandError([command, ...args].join(' '), result));
+      } else resolve(result);
+    };
+    child.on('error', (error) => settle(null, error));
+    child.on('close', (status) => settle(status));
+  });
+}
+
+/** Maps `items` through `fn` with at most one call per CPU core running at a time. */
+export async function inParallel(items, fn, limit = availableParallelism()) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /**

@@ -92,6 +92,11 @@ export class RedisCircuit implements CircuitHandle {
   private shared: boolean;
   private bound = true;
   private epoch: number;
+  /**
+   * Whether the own circuit decided admissions at the last {@link bump}: not shared, or its state
+   * is not CLOSED. Outcomes of calls it admitted then go to it (see `settle`).
+   */
+  private ownDecided: boolean;
   private localGeneration: number;
   private effective: CircuitState;
   private since: number;
@@ -133,6 +138,7 @@ export class RedisCircuit implements CircuitHandle {
     this.effective = this.local.currentState;
     this.since = binding.clock.now();
     this.shared = store.status === 'shared';
+    this.ownDecided = !this.shared || this.local.currentState !== CircuitState.Closed;
     const c = binding.config;
     const p = c.policy;
     const backoff = typeof c.backoff === 'object' ? c.backoff : undefined;
@@ -367,7 +373,13 @@ export class RedisCircuit implements CircuitHandle {
   /** @internal Takes the fleet's state as Redis has it now, whatever this copy believed. */
   adoptFromSync(reply: FleetReply): void {
     if (!this.bound) return;
-    this.fleet = undefined;
+    const f = this.fleet;
+    // The same state as this copy's (Redis came back, nothing happened meanwhile): its last
+    // transition was applied already. Taken as new, a fleet-wide reset() of long ago would be
+    // applied again, resetting the own circuit of an instance that was failing while Redis was away.
+    if (f === undefined || f.id !== reply.id || f.generation !== reply.generation) {
+      this.fleet = undefined;
+    }
     this.adopt(reply);
   }
 
@@ -559,9 +571,20 @@ export class RedisCircuit implements CircuitHandle {
       .finally(() => (this.refreshing = false));
   }
 
-  /** Either circuit changed: a new generation, and an event if the state the breaker sees changed. */
+  /**
+   * Either circuit changed, or the store gained or lost Redis: a new generation, and an event if
+   * the state the breaker sees changed. Except when the own circuit decided before and still does,
+   * and has not changed itself: then nothing the breaker sees changed, and the calls it admitted
+   * are still its calls. Their outcomes must reach it: a probe of the own circuit whose outcome was
+   * dropped would hold its slot until probeExpiry, refusing every call on this instance.
+   */
   private bump(reason: TransitionReason, openDuration?: number): void {
     const from = this.effective;
+    const ownDecides = !this.shared || this.local.currentState !== CircuitState.Closed;
+    if (ownDecides && this.ownDecided && this.local.currentGeneration === this.localGeneration) {
+      return;
+    }
+    this.ownDecided = ownDecides;
     this.epoch++;
     this.localGeneration = this.local.currentGeneration;
     const local = this.local.currentState;

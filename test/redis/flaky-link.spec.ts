@@ -1,0 +1,92 @@
+/**
+ * One instance's link to Redis fails while the others' stays up (a TCP proxy in front of Redis for
+ * that instance): what that instance was doing when it lost Redis must not be lost or stranded
+ * when Redis comes back. Waits are on conditions, with deadlines only as hang guards; the default
+ * probeExpiry (a minute) is far beyond every deadline, so a stranded probe slot fails the test.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Breaker } from '../../lib/core/index.js';
+import { RedisStore } from '../../lib/redis/index.js';
+import { Boom, deferred, outcome } from '../core/helpers/async.js';
+import { eventually } from '../core/helpers/eventually.js';
+import { type RedisProxy, startProxy } from './helpers/proxy.js';
+import { startRedis, type TestRedis } from './helpers/redis-server.js';
+
+let redis: TestRedis;
+const links: RedisProxy[] = [];
+const cleanup: Array<() => Promise<void> | void> = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+}, 30_000);
+
+afterEach(async () => {
+  // A test that failed with a link held must not leave the stores' close() waiting on it.
+  for (const link of links.splice(0)) link.release();
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const OPEN_MS = 300;
+
+async function proxy(): Promise<RedisProxy> {
+  const p = await startProxy({ port: redis.port });
+  links.push(p);
+  cleanup.push(() => p.close());
+  return p;
+}
+
+/** One instance: its own store on `url`, a breaker on it, and the store statuses it reported. */
+async function instance(url: string, prefix: string, options: { commandTimeout?: number } = {}) {
+  const store = new RedisStore({
+    redis: url,
+    prefix,
+    quorum: 1,
+    commandTimeout: options.commandTimeout ?? 5_000,
+    retryInterval: 100,
+    logger: { warn: () => undefined, log: () => undefined },
+  });
+  const breaker = new Breaker({
+    name: 'quotes',
+    store,
+    failureThreshold: 5,
+    openDuration: OPEN_MS,
+  });
+  cleanup.push(async () => {
+    breaker.dispose();
+    await store.close();
+  });
+  await eventually(() => expect(store.status).toBe('shared'), 10_000);
+  const statuses: string[] = [];
+  breaker.onStoreStatus((e) => statuses.push(e.status));
+  return { store, breaker, statuses };
+}
+
+describe("one instance's link to Redis fails", () => {
+  it('its own probe, running when Redis comes back, still closes its own circuit', async () => {
+    const link = await proxy();
+    const x = await instance(link.url, `link-a:${Date.now()}:`, { commandTimeout: 300 });
+    // The link stalls: the failure's record times out, and X decides alone.
+    link.hold();
+    await outcome(x.breaker.execute(() => Promise.reject(new Boom())));
+    await eventually(() => expect(x.statuses).toEqual(['degraded']));
+    for (let i = 0; i < 5; i++) await outcome(x.breaker.execute(() => Promise.reject(new Boom())));
+    expect(x.breaker.state).toBe('OPEN');
+    await eventually(() => expect(x.breaker.state).toBe('HALF_OPEN'));
+    const probe = deferred<string>();
+    const probed = outcome(x.breaker.execute(() => probe.promise));
+
+    // Redis is back while the probe runs. Nothing happened to the fleet meanwhile: X's own
+    // circuit keeps deciding (it saw the failures) until it closes.
+    link.release();
+    await eventually(() => expect(x.statuses).toEqual(['degraded', 'shared']), 10_000);
+    expect(x.breaker.state).toBe('HALF_OPEN');
+    probe.resolve('recovered');
+    expect(await probed).toEqual({ ok: true, value: 'recovered' });
+    await eventually(() => expect(x.breaker.state).toBe('CLOSED'));
+    expect(await x.breaker.execute(async () => 'served')).toBe('served');
+  }, 30_000);
+});

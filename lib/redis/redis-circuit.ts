@@ -37,6 +37,21 @@ export interface FleetReply {
   readonly reason: string;
 }
 
+/** Fleet probe leases held by calls in flight that the breaker admitted in one generation. */
+interface HeldProbes {
+  /** The fleet circuit's incarnation and generation the leases were taken in. */
+  readonly id: string;
+  readonly generation: number;
+  readonly leases: string[];
+}
+
+/** A fleet probe's outcome not yet sent (Redis was away when the probe ended). */
+interface UnsentProbe {
+  readonly generation: number;
+  readonly lease: string;
+  readonly kind: 'S' | 'F' | 'I';
+}
+
 /** This instance's copy of the fleet's circuit. */
 interface Fleet {
   state: CircuitState;
@@ -100,7 +115,15 @@ export class RedisCircuit implements CircuitHandle {
   private localGeneration: number;
   private effective: CircuitState;
   private since: number;
-  private leases: string[] = [];
+  /**
+   * Fleet probes in flight, by the generation the breaker admitted them in. A probe's outcome is the
+   * fleet's whatever happened on this instance meanwhile (Redis lost and back, the own circuit
+   * moved): Redis's script ignores it if the fleet moved on, and otherwise it must settle the lease,
+   * or the fleet's probe slot stays taken until probeExpiry.
+   */
+  private readonly probes = new Map<number, HeldProbes>();
+  /** Fleet probe outcomes to send when Redis is back. */
+  private unsent: UnsentProbe[] = [];
   private leaseCount = 0;
   private readonly batch: OutcomeBatch;
   private batchGeneration = -1;
@@ -247,7 +270,12 @@ export class RedisCircuit implements CircuitHandle {
       // Redis could not answer: the store is degraded now, and the call is decided locally.
       return this.localAcquire();
     }
-    if (!this.bound) return REJECTED_HALF_OPEN;
+    if (!this.bound) {
+      if (reply.admitted && reply.state === CircuitState.HalfOpen) {
+        this.settleProbe(reply.generation, lease, 'I');
+      }
+      return REJECTED_HALF_OPEN;
+    }
     this.adopt(reply);
     const f = this.fleet!;
     if (!this.shared) return this.localAcquire();
@@ -258,7 +286,7 @@ export class RedisCircuit implements CircuitHandle {
         if (leased) this.settleProbe(reply.generation, lease, 'I');
         return generation;
       }
-      if (leased) this.leases.push(lease);
+      if (leased) this.holdProbe(reply, lease);
       return this.epoch;
     }
     if (leased) this.settleProbe(reply.generation, lease, 'I');
@@ -315,7 +343,7 @@ export class RedisCircuit implements CircuitHandle {
       openedAt: this.effective === CircuitState.Open ? this.since : undefined,
       retryAfter: this.retryAfter(),
       failedProbes: fleet ? f.failedProbes : v.failedProbes,
-      probesInFlight: fleet ? this.leases.length : v.probesInFlight,
+      probesInFlight: fleet ? this.probesHeld(f) : v.probesInFlight,
     };
   }
 
@@ -339,6 +367,8 @@ export class RedisCircuit implements CircuitHandle {
     if (!this.bound) return;
     this.bound = false;
     this.sentFailures = 0;
+    this.probes.clear();
+    this.unsent = [];
     this.dropBatch();
     this.local.unbind();
     this.store.unbind(this);
@@ -354,9 +384,13 @@ export class RedisCircuit implements CircuitHandle {
   setShared(shared: boolean, error?: unknown): void {
     if (this.shared === shared || !this.bound) return;
     this.shared = shared;
-    this.leases = [];
     this.dropBatch();
-    if (!shared) {
+    if (shared) {
+      // Probes that ended while Redis was away: their leases are still taken in Redis.
+      const unsent = this.unsent;
+      this.unsent = [];
+      for (const p of unsent) this.settleProbe(p.generation, p.lease, p.kind);
+    } else {
       // Answers from a Redis that is gone will never come: nobody waits for them.
       this.sentFailures = 0;
       this.acknowledge(0);
@@ -409,7 +443,10 @@ export class RedisCircuit implements CircuitHandle {
     // The fleet moved on: what this instance saw is accounted for in the fleet's decision.
     this.ownPolicy.reset();
     this.ownVerdict = undefined;
-    this.leases = [];
+    // Leases of an older generation are void (the script would ignore their outcomes).
+    for (const [epoch, held] of this.probes) {
+      if (held.id !== reply.id || held.generation !== reply.generation) this.probes.delete(epoch);
+    }
     if (this.batchGeneration !== -1) this.dropBatch();
     const reason = REASONS.has(reply.reason) ? (reply.reason as TransitionReason) : 'remote';
     // A manual transition is the whole fleet's: it applies to this instance's own circuit too.
@@ -444,7 +481,16 @@ export class RedisCircuit implements CircuitHandle {
   }
 
   private settle(generation: number, kind: 'S' | 'F' | 'I', duration: number): void {
-    if (!this.bound || generation !== this.epoch) return;
+    if (!this.bound) return;
+    const held = this.probes.size === 0 ? undefined : this.probes.get(generation);
+    if (held !== undefined) {
+      // A fleet probe: whatever changed here since it was admitted, its lease is the fleet's.
+      const lease = held.leases.shift()!;
+      if (held.leases.length === 0) this.probes.delete(generation);
+      this.settleProbe(held.generation, lease, kind);
+      return;
+    }
+    if (generation !== this.epoch) return;
     if (!this.shared || this.local.currentState !== CircuitState.Closed) {
       // This instance's own circuit decides (Redis is away, or this instance alone was failing).
       const localGeneration = this.localGeneration;
@@ -468,19 +514,43 @@ export class RedisCircuit implements CircuitHandle {
       if (kind !== 'I') this.enqueue(-1, kind, duration);
       return;
     }
-    if (f.state === CircuitState.Closed) {
-      if (kind !== 'I') this.enqueue(f.generation, kind, duration);
-    } else if (f.state === CircuitState.HalfOpen) {
-      const lease = this.leases.shift();
-      if (lease !== undefined) this.settleProbe(f.generation, lease, kind);
-    }
+    if (f.state === CircuitState.Closed && kind !== 'I') this.enqueue(f.generation, kind, duration);
   }
 
+  private holdProbe(reply: FleetReply, lease: string): void {
+    const held = this.probes.get(this.epoch);
+    if (held !== undefined) held.leases.push(lease);
+    else
+      this.probes.set(this.epoch, {
+        id: reply.id,
+        generation: reply.generation,
+        leases: [lease],
+      });
+  }
+
+  private probesHeld(f: Fleet): number {
+    let n = 0;
+    for (const held of this.probes.values()) {
+      if (held.id === f.id && held.generation === f.generation) n += held.leases.length;
+    }
+    return n;
+  }
+
+  /**
+   * Sends a fleet probe's outcome, or keeps it until Redis is back. Sending it twice is harmless:
+   * the script settles a lease once, and ignores it if the fleet's generation moved on.
+   */
   private settleProbe(generation: number, lease: string, kind: 'S' | 'F' | 'I'): void {
-    if (!this.shared) return;
+    if (!this.bound) return;
+    if (!this.shared) {
+      this.unsent.push({ generation, lease, kind });
+      return;
+    }
     this.store.run('probe', this, [generation, lease, kind]).then(
       (reply) => this.adopt(reply),
-      () => undefined,
+      () => {
+        if (this.bound) this.unsent.push({ generation, lease, kind });
+      },
     );
   }
 

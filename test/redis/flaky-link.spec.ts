@@ -5,7 +5,7 @@
  * probeExpiry (a minute) is far beyond every deadline, so a stranded probe slot fails the test.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Breaker } from '../../lib/core/index.js';
+import { Breaker, isCircuitOpenError } from '../../lib/core/index.js';
 import { RedisStore } from '../../lib/redis/index.js';
 import { Boom, deferred, outcome } from '../core/helpers/async.js';
 import { eventually } from '../core/helpers/eventually.js';
@@ -89,4 +89,58 @@ describe("one instance's link to Redis fails", () => {
     await eventually(() => expect(x.breaker.state).toBe('CLOSED'));
     expect(await x.breaker.execute(async () => 'served')).toBe('served');
   }, 30_000);
+
+  it.each(['while it is still away', 'once it is back'])(
+    "a fleet probe whose instance lost Redis during it settles the fleet's lease (probe ends %s)",
+    async (when) => {
+      const link = await proxy();
+      const prefix = `link-b:${Date.now()}:`;
+      const x = await instance(link.url, prefix);
+      const y = await instance(redis.url, prefix);
+      for (let i = 0; i < 5; i++)
+        await outcome(y.breaker.execute(() => Promise.reject(new Boom())));
+      await eventually(() => expect(x.breaker.state).toBe('OPEN'));
+      await eventually(() => expect(x.breaker.state).toBe('HALF_OPEN'));
+
+      // X takes the fleet's one probe lease; Y is refused without calling.
+      const probe = deferred<string>();
+      let reached = false;
+      const probed = outcome(
+        x.breaker.execute(() => {
+          reached = true;
+          return probe.promise;
+        }),
+      );
+      await eventually(() => expect(reached).toBe(true));
+      await eventually(async () => {
+        let called = false;
+        const r = await outcome(
+          y.breaker.execute(async () => {
+            called = true;
+          }),
+        );
+        expect(called).toBe(false);
+        expect(!r.ok && isCircuitOpenError(r.error)).toBe(true);
+        expect(y.breaker.state).toBe('HALF_OPEN');
+      });
+
+      // X's connections drop while its probe runs.
+      if (when === 'while it is still away') link.hold();
+      link.cut();
+      await eventually(() => expect(x.statuses).toEqual(['degraded']));
+      if (when === 'once it is back') {
+        await eventually(() => expect(x.statuses).toEqual(['degraded', 'shared']), 10_000);
+      }
+      probe.resolve('recovered');
+      expect(await probed).toEqual({ ok: true, value: 'recovered' });
+      link.release();
+      await eventually(() => expect(x.statuses).toEqual(['degraded', 'shared']), 10_000);
+
+      // The probe succeeded: the fleet closes, and Y serves again (long before probeExpiry).
+      await eventually(() => expect(y.breaker.state).toBe('CLOSED'), 10_000);
+      expect(await y.breaker.execute(async () => 'served')).toBe('served');
+      expect(y.statuses).toEqual([]);
+    },
+    30_000,
+  );
 });

@@ -131,6 +131,11 @@ export class RedisCircuit implements CircuitHandle {
   private refreshing = false;
   /** Failures on their way to Redis, whose verdict this instance has not heard yet. */
   private sentFailures = 0;
+  /**
+   * Counts the times `sentFailures` was written off (Redis lost): an answer, or a timeout, that
+   * arrives afterwards for a batch sent before must not subtract its failures a second time.
+   */
+  private ackRound = 0;
   private ackWaiters: Array<() => void> = [];
   /** This instance's own view of its outcomes while the fleet decides (bad-instance protection). */
   private readonly ownPolicy: TripPolicy;
@@ -367,6 +372,7 @@ export class RedisCircuit implements CircuitHandle {
     if (!this.bound) return;
     this.bound = false;
     this.sentFailures = 0;
+    this.ackRound++;
     this.probes.clear();
     this.unsent = [];
     this.dropBatch();
@@ -393,6 +399,7 @@ export class RedisCircuit implements CircuitHandle {
     } else {
       // Answers from a Redis that is gone will never come: nobody waits for them.
       this.sentFailures = 0;
+      this.ackRound++;
       this.acknowledge(0);
       // Decide locally from what the fleet last said: an outage it knew about stays known.
       const f = this.fleet;
@@ -585,6 +592,7 @@ export class RedisCircuit implements CircuitHandle {
       return;
     }
     this.sentFailures += failures;
+    const round = this.ackRound;
     this.store
       .run('record', this, [this.batchGeneration, this.store.instanceId, outcomes])
       .then(
@@ -594,7 +602,7 @@ export class RedisCircuit implements CircuitHandle {
         },
         () => undefined,
       )
-      .finally(() => this.acknowledge(failures));
+      .finally(() => this.acknowledge(round === this.ackRound ? failures : 0));
   }
 
   /**

@@ -143,4 +143,30 @@ describe("one instance's link to Redis fails", () => {
     },
     30_000,
   );
+
+  it('after Redis answered late once, a failure still holds the next admission until Redis has counted it', async () => {
+    const link = await proxy();
+    const x = await instance(link.url, `link-c:${Date.now()}:`, { commandTimeout: 300 });
+    // A failure's record times out on a stalled link; X degrades, then re-synchronises.
+    link.hold();
+    await outcome(x.breaker.execute(() => Promise.reject(new Boom())));
+    await eventually(() => expect(x.statuses).toEqual(['degraded']));
+    link.release();
+    await eventually(() => expect(x.statuses).toEqual(['degraded', 'shared']), 10_000);
+
+    // Shared again. The link stalls again; a failure's record is on its way: the next call waits
+    // for Redis's answer (here: the timeout, which degrades the store) before it is admitted.
+    link.hold();
+    const order: string[] = [];
+    x.breaker.onStoreStatus((e) => order.push(`store ${e.status}`));
+    await outcome(x.breaker.execute(() => Promise.reject(new Boom())));
+    await outcome(
+      x.breaker.execute(async () => {
+        order.push('next call admitted');
+      }),
+    );
+    expect(order).toEqual(['store degraded', 'next call admitted']);
+    link.release();
+    await eventually(() => expect(x.store.status).toBe('shared'), 10_000);
+  }, 30_000);
 });

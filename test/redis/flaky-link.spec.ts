@@ -169,4 +169,12 @@ describe("one instance's link to Redis fails", () => {
     link.release();
     await eventually(() => expect(x.store.status).toBe('shared'), 10_000);
   }, 30_000);
+
+  it('close() answers while the link is stalled (it does not wait for a Redis that does not answer)', async () => {
+    const link = await proxy();
+    const x = await instance(link.url, `link-d:${Date.now()}:`, { commandTimeout: 300 });
+    link.hold();
+    await x.store.close();
+    expect(x.store.status).toBe('closed');
+  }, 30_000);
 });

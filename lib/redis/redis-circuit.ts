@@ -45,7 +45,10 @@ interface HeldProbes {
   readonly leases: string[];
 }
 
-/** A fleet probe's outcome not yet sent (Redis was away when the probe ended). */
+/**
+ * A fleet probe's outcome not yet sent (Redis was away when the probe ended), or a lease to release
+ * that Redis may have granted after its request timed out (generation -1, outcome I).
+ */
 interface UnsentProbe {
   readonly generation: number;
   readonly lease: string;
@@ -272,7 +275,9 @@ export class RedisCircuit implements CircuitHandle {
     try {
       reply = await this.store.run('acquire', this, [lease]);
     } catch {
-      // Redis could not answer: the store is degraded now, and the call is decided locally.
+      // Redis could not answer: the store is degraded now, and the call is decided locally. A slow
+      // Redis may still run the request and grant the lease: it is released once Redis is back.
+      this.unsent.push({ generation: -1, lease, kind: 'I' });
       return this.localAcquire();
     }
     if (!this.bound) {
@@ -283,8 +288,11 @@ export class RedisCircuit implements CircuitHandle {
     }
     this.adopt(reply);
     const f = this.fleet!;
-    if (!this.shared) return this.localAcquire();
     const leased = reply.admitted && reply.state === CircuitState.HalfOpen;
+    if (!this.shared) {
+      if (leased) this.settleProbe(reply.generation, lease, 'I');
+      return this.localAcquire();
+    }
     if (reply.admitted && f.generation === reply.generation && f.id === reply.id) {
       const generation = this.local.tryAcquire();
       if (generation < 0) {

@@ -177,4 +177,35 @@ describe("one instance's link to Redis fails", () => {
     await x.store.close();
     expect(x.store.status).toBe('closed');
   }, 30_000);
+
+  it('a probe lease that Redis grants after its request timed out is released once Redis is back', async () => {
+    const link = await proxy();
+    const prefix = `link-e:${Date.now()}:`;
+    const x = await instance(link.url, prefix, { commandTimeout: 300 });
+    const y = await instance(redis.url, prefix);
+    for (let i = 0; i < 5; i++) await outcome(y.breaker.execute(() => Promise.reject(new Boom())));
+    await eventually(() => expect(x.breaker.state).toBe('OPEN'));
+    // Let X's copy of the open period run out without reading X's state (a read asks Redis).
+    const heard = Date.now();
+    await eventually(() => expect(Date.now()).toBeGreaterThan(heard + OPEN_MS));
+
+    // X's call needs a probe lease, and the link stalls: the request times out, X decides alone.
+    link.hold();
+    expect(await outcome(x.breaker.execute(async () => 'own probe'))).toEqual({
+      ok: true,
+      value: 'own probe',
+    });
+    expect(x.statuses).toEqual(['degraded']);
+    // The held request reaches Redis now, which grants the fleet's one lease to nobody.
+    link.release();
+    await eventually(() => expect(x.statuses).toEqual(['degraded', 'shared']), 10_000);
+
+    // X is back: the lease is released, so X's next call can take it, probe, and close the fleet.
+    await eventually(async () => {
+      await outcome(x.breaker.execute(async () => 'fleet probe'));
+      expect(x.breaker.state).toBe('CLOSED');
+    }, 10_000);
+    await eventually(() => expect(y.breaker.state).toBe('CLOSED'));
+    expect(y.statuses).toEqual([]);
+  }, 30_000);
 });

@@ -50,7 +50,8 @@ async function ping(): Promise<boolean> {
 }
 
 /** How a connection lost reads in ioredis's and the store's errors. */
-const CONNECTION_LOST = /closed|ECONNRESET|ECONNREFUSED|EPIPE|Connection is closed/i;
+const CONNECTION_LOST =
+  /closed|ECONNRESET|ECONNREFUSED|EPIPE|Connection is closed|Stream isn't writeable/i;
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

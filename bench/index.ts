@@ -18,6 +18,7 @@ import { runIdle } from './idle.js';
 import { runLongRun } from './long-run.js';
 import { runNestRoute } from './nest-route.js';
 import { runOpen } from './open.js';
+import { runRedisFleet } from './redis-fleet.js';
 import { runRedisStore } from './redis-store.js';
 
 const cases: Record<string, (scale: number) => Promise<CaseResult>> = {
@@ -29,6 +30,7 @@ const cases: Record<string, (scale: number) => Promise<CaseResult>> = {
   '6': runLongRun,
   '7': runNestRoute,
   '8': runRedisStore,
+  '9': runRedisFleet,
 };
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');

@@ -37,6 +37,24 @@ export interface FleetReply {
   readonly reason: string;
 }
 
+/** Fleet probe leases held by calls in flight that the breaker admitted in one generation. */
+interface HeldProbes {
+  /** The fleet circuit's incarnation and generation the leases were taken in. */
+  readonly id: string;
+  readonly generation: number;
+  readonly leases: string[];
+}
+
+/**
+ * A fleet probe's outcome not yet sent (Redis was away when the probe ended), or a lease to release
+ * that Redis may have granted after its request timed out (generation -1, outcome I).
+ */
+interface UnsentProbe {
+  readonly generation: number;
+  readonly lease: string;
+  readonly kind: 'S' | 'F' | 'I';
+}
+
 /** This instance's copy of the fleet's circuit. */
 interface Fleet {
   state: CircuitState;
@@ -92,10 +110,23 @@ export class RedisCircuit implements CircuitHandle {
   private shared: boolean;
   private bound = true;
   private epoch: number;
+  /**
+   * Whether the own circuit decided admissions at the last {@link bump}: not shared, or its state
+   * is not CLOSED. Outcomes of calls it admitted then go to it (see `settle`).
+   */
+  private ownDecided: boolean;
   private localGeneration: number;
   private effective: CircuitState;
   private since: number;
-  private leases: string[] = [];
+  /**
+   * Fleet probes in flight, by the generation the breaker admitted them in. A probe's outcome is the
+   * fleet's whatever happened on this instance meanwhile (Redis lost and back, the own circuit
+   * moved): Redis's script ignores it if the fleet moved on, and otherwise it must settle the lease,
+   * or the fleet's probe slot stays taken until probeExpiry.
+   */
+  private readonly probes = new Map<number, HeldProbes>();
+  /** Fleet probe outcomes to send when Redis is back. */
+  private unsent: UnsentProbe[] = [];
   private leaseCount = 0;
   private readonly batch: OutcomeBatch;
   private batchGeneration = -1;
@@ -103,6 +134,11 @@ export class RedisCircuit implements CircuitHandle {
   private refreshing = false;
   /** Failures on their way to Redis, whose verdict this instance has not heard yet. */
   private sentFailures = 0;
+  /**
+   * Counts the times `sentFailures` was written off (Redis lost): an answer, or a timeout, that
+   * arrives afterwards for a batch sent before must not subtract its failures a second time.
+   */
+  private ackRound = 0;
   private ackWaiters: Array<() => void> = [];
   /** This instance's own view of its outcomes while the fleet decides (bad-instance protection). */
   private readonly ownPolicy: TripPolicy;
@@ -133,6 +169,7 @@ export class RedisCircuit implements CircuitHandle {
     this.effective = this.local.currentState;
     this.since = binding.clock.now();
     this.shared = store.status === 'shared';
+    this.ownDecided = !this.shared || this.local.currentState !== CircuitState.Closed;
     const c = binding.config;
     const p = c.policy;
     const backoff = typeof c.backoff === 'object' ? c.backoff : undefined;
@@ -238,21 +275,31 @@ export class RedisCircuit implements CircuitHandle {
     try {
       reply = await this.store.run('acquire', this, [lease]);
     } catch {
-      // Redis could not answer: the store is degraded now, and the call is decided locally.
+      // Redis could not answer: the store is degraded now, and the call is decided locally. A slow
+      // Redis may still run the request and grant the lease: it is released once Redis is back.
+      this.unsent.push({ generation: -1, lease, kind: 'I' });
       return this.localAcquire();
     }
-    if (!this.bound) return REJECTED_HALF_OPEN;
+    if (!this.bound) {
+      if (reply.admitted && reply.state === CircuitState.HalfOpen) {
+        this.settleProbe(reply.generation, lease, 'I');
+      }
+      return REJECTED_HALF_OPEN;
+    }
     this.adopt(reply);
     const f = this.fleet!;
-    if (!this.shared) return this.localAcquire();
     const leased = reply.admitted && reply.state === CircuitState.HalfOpen;
+    if (!this.shared) {
+      if (leased) this.settleProbe(reply.generation, lease, 'I');
+      return this.localAcquire();
+    }
     if (reply.admitted && f.generation === reply.generation && f.id === reply.id) {
       const generation = this.local.tryAcquire();
       if (generation < 0) {
         if (leased) this.settleProbe(reply.generation, lease, 'I');
         return generation;
       }
-      if (leased) this.leases.push(lease);
+      if (leased) this.holdProbe(reply, lease);
       return this.epoch;
     }
     if (leased) this.settleProbe(reply.generation, lease, 'I');
@@ -309,7 +356,7 @@ export class RedisCircuit implements CircuitHandle {
       openedAt: this.effective === CircuitState.Open ? this.since : undefined,
       retryAfter: this.retryAfter(),
       failedProbes: fleet ? f.failedProbes : v.failedProbes,
-      probesInFlight: fleet ? this.leases.length : v.probesInFlight,
+      probesInFlight: fleet ? this.probesHeld(f) : v.probesInFlight,
     };
   }
 
@@ -333,6 +380,9 @@ export class RedisCircuit implements CircuitHandle {
     if (!this.bound) return;
     this.bound = false;
     this.sentFailures = 0;
+    this.ackRound++;
+    this.probes.clear();
+    this.unsent = [];
     this.dropBatch();
     this.local.unbind();
     this.store.unbind(this);
@@ -348,11 +398,16 @@ export class RedisCircuit implements CircuitHandle {
   setShared(shared: boolean, error?: unknown): void {
     if (this.shared === shared || !this.bound) return;
     this.shared = shared;
-    this.leases = [];
     this.dropBatch();
-    if (!shared) {
+    if (shared) {
+      // Probes that ended while Redis was away: their leases are still taken in Redis.
+      const unsent = this.unsent;
+      this.unsent = [];
+      for (const p of unsent) this.settleProbe(p.generation, p.lease, p.kind);
+    } else {
       // Answers from a Redis that is gone will never come: nobody waits for them.
       this.sentFailures = 0;
+      this.ackRound++;
       this.acknowledge(0);
       // Decide locally from what the fleet last said: an outage it knew about stays known.
       const f = this.fleet;
@@ -367,7 +422,13 @@ export class RedisCircuit implements CircuitHandle {
   /** @internal Takes the fleet's state as Redis has it now, whatever this copy believed. */
   adoptFromSync(reply: FleetReply): void {
     if (!this.bound) return;
-    this.fleet = undefined;
+    const f = this.fleet;
+    // The same state as this copy's (Redis came back, nothing happened meanwhile): its last
+    // transition was applied already. Taken as new, a fleet-wide reset() of long ago would be
+    // applied again, resetting the own circuit of an instance that was failing while Redis was away.
+    if (f === undefined || f.id !== reply.id || f.generation !== reply.generation) {
+      this.fleet = undefined;
+    }
     this.adopt(reply);
   }
 
@@ -397,7 +458,10 @@ export class RedisCircuit implements CircuitHandle {
     // The fleet moved on: what this instance saw is accounted for in the fleet's decision.
     this.ownPolicy.reset();
     this.ownVerdict = undefined;
-    this.leases = [];
+    // Leases of an older generation are void (the script would ignore their outcomes).
+    for (const [epoch, held] of this.probes) {
+      if (held.id !== reply.id || held.generation !== reply.generation) this.probes.delete(epoch);
+    }
     if (this.batchGeneration !== -1) this.dropBatch();
     const reason = REASONS.has(reply.reason) ? (reply.reason as TransitionReason) : 'remote';
     // A manual transition is the whole fleet's: it applies to this instance's own circuit too.
@@ -432,7 +496,16 @@ export class RedisCircuit implements CircuitHandle {
   }
 
   private settle(generation: number, kind: 'S' | 'F' | 'I', duration: number): void {
-    if (!this.bound || generation !== this.epoch) return;
+    if (!this.bound) return;
+    const held = this.probes.size === 0 ? undefined : this.probes.get(generation);
+    if (held !== undefined) {
+      // A fleet probe: whatever changed here since it was admitted, its lease is the fleet's.
+      const lease = held.leases.shift()!;
+      if (held.leases.length === 0) this.probes.delete(generation);
+      this.settleProbe(held.generation, lease, kind);
+      return;
+    }
+    if (generation !== this.epoch) return;
     if (!this.shared || this.local.currentState !== CircuitState.Closed) {
       // This instance's own circuit decides (Redis is away, or this instance alone was failing).
       const localGeneration = this.localGeneration;
@@ -456,19 +529,43 @@ export class RedisCircuit implements CircuitHandle {
       if (kind !== 'I') this.enqueue(-1, kind, duration);
       return;
     }
-    if (f.state === CircuitState.Closed) {
-      if (kind !== 'I') this.enqueue(f.generation, kind, duration);
-    } else if (f.state === CircuitState.HalfOpen) {
-      const lease = this.leases.shift();
-      if (lease !== undefined) this.settleProbe(f.generation, lease, kind);
-    }
+    if (f.state === CircuitState.Closed && kind !== 'I') this.enqueue(f.generation, kind, duration);
   }
 
+  private holdProbe(reply: FleetReply, lease: string): void {
+    const held = this.probes.get(this.epoch);
+    if (held !== undefined) held.leases.push(lease);
+    else
+      this.probes.set(this.epoch, {
+        id: reply.id,
+        generation: reply.generation,
+        leases: [lease],
+      });
+  }
+
+  private probesHeld(f: Fleet): number {
+    let n = 0;
+    for (const held of this.probes.values()) {
+      if (held.id === f.id && held.generation === f.generation) n += held.leases.length;
+    }
+    return n;
+  }
+
+  /**
+   * Sends a fleet probe's outcome, or keeps it until Redis is back. Sending it twice is harmless:
+   * the script settles a lease once, and ignores it if the fleet's generation moved on.
+   */
   private settleProbe(generation: number, lease: string, kind: 'S' | 'F' | 'I'): void {
-    if (!this.shared) return;
+    if (!this.bound) return;
+    if (!this.shared) {
+      this.unsent.push({ generation, lease, kind });
+      return;
+    }
     this.store.run('probe', this, [generation, lease, kind]).then(
       (reply) => this.adopt(reply),
-      () => undefined,
+      () => {
+        if (this.bound) this.unsent.push({ generation, lease, kind });
+      },
     );
   }
 
@@ -503,6 +600,7 @@ export class RedisCircuit implements CircuitHandle {
       return;
     }
     this.sentFailures += failures;
+    const round = this.ackRound;
     this.store
       .run('record', this, [this.batchGeneration, this.store.instanceId, outcomes])
       .then(
@@ -512,7 +610,7 @@ export class RedisCircuit implements CircuitHandle {
         },
         () => undefined,
       )
-      .finally(() => this.acknowledge(failures));
+      .finally(() => this.acknowledge(round === this.ackRound ? failures : 0));
   }
 
   /**
@@ -559,9 +657,20 @@ export class RedisCircuit implements CircuitHandle {
       .finally(() => (this.refreshing = false));
   }
 
-  /** Either circuit changed: a new generation, and an event if the state the breaker sees changed. */
+  /**
+   * Either circuit changed, or the store gained or lost Redis: a new generation, and an event if
+   * the state the breaker sees changed. Except when the own circuit decided before and still does,
+   * and has not changed itself: then nothing the breaker sees changed, and the calls it admitted
+   * are still its calls. Their outcomes must reach it: a probe of the own circuit whose outcome was
+   * dropped would hold its slot until probeExpiry, refusing every call on this instance.
+   */
   private bump(reason: TransitionReason, openDuration?: number): void {
     const from = this.effective;
+    const ownDecides = !this.shared || this.local.currentState !== CircuitState.Closed;
+    if (ownDecides && this.ownDecided && this.local.currentGeneration === this.localGeneration) {
+      return;
+    }
+    this.ownDecided = ownDecides;
     this.epoch++;
     this.localGeneration = this.local.currentGeneration;
     const local = this.local.currentState;

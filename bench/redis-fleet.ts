@@ -18,11 +18,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import {
-  type TestRedis,
-  redisServerAvailable,
-  startRedis,
-} from '../test/redis/helpers/redis-server.js';
+import { startBenchRedis } from './redis.js';
 import { type CaseResult, type Check, type Row, max, median, min, tick } from './harness.js';
 
 const TITLE = 'Redis fleet of 4 processes: from the trip until every instance refuses';
@@ -59,15 +55,8 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 export async function runRedisFleet(scale: number): Promise<CaseResult> {
-  if (!redisServerAvailable() && !process.env.REDIS_URL) {
-    return skipped('skipped: no redis-server and no REDIS_URL');
-  }
-  let redis: TestRedis;
-  try {
-    redis = await startRedis();
-  } catch (error) {
-    return skipped(`skipped: Redis did not start (${(error as Error).message})`);
-  }
+  const redis = await startBenchRedis();
+  if ('skipped' in redis) return skipped(redis.skipped);
   const prefix = `nestjs-circuit-breaker-bench-fleet:${process.pid}:`;
   const workers: ChildProcess[] = [];
   const messages: Message[] = [];

@@ -30,11 +30,7 @@
 import type { Redis } from 'ioredis';
 import { Breaker } from '../lib/core/index.js';
 import { RedisStore } from '../lib/redis/index.js';
-import {
-  type TestRedis,
-  redisServerAvailable,
-  startRedis,
-} from '../test/redis/helpers/redis-server.js';
+import { startBenchRedis } from './redis.js';
 import {
   type CaseResult,
   type Check,
@@ -93,15 +89,8 @@ async function scriptCalls(client: Redis): Promise<number> {
 }
 
 export async function runRedisStore(scale: number): Promise<CaseResult> {
-  if (!redisServerAvailable() && !process.env.REDIS_URL) {
-    return skipped('skipped: no redis-server and no REDIS_URL');
-  }
-  let redis: TestRedis;
-  try {
-    redis = await startRedis();
-  } catch (error) {
-    return skipped(`skipped: Redis did not start (${(error as Error).message})`);
-  }
+  const redis = await startBenchRedis();
+  if ('skipped' in redis) return skipped(redis.skipped);
   const client = redis.client();
   const store = new RedisStore({ redis: redis.url, quorum: 1, prefix: PREFIX });
   let reached = false;

@@ -107,7 +107,7 @@ function suggestion(name: string, known: Iterable<string>): string {
 export function validateLayer(
   site: LayerSite,
   layer: unknown,
-  allow: { extends?: boolean; extraKeys?: readonly string[] } = {},
+  allow: { extends?: boolean } = {},
 ): CircuitBreakerOptions {
   if (layer === undefined) return {};
   if (!isPlainObject(layer)) {
@@ -118,16 +118,15 @@ export function validateLayer(
       describeValue(layer),
     );
   }
-  const extra = allow.extraKeys ?? [];
   for (const key of Object.keys(layer)) {
-    if (LAYER_KEYS.has(key) || extra.includes(key)) continue;
+    if (LAYER_KEYS.has(key)) continue;
     if (key === 'name') {
       fail(site, key, 'unset: a breaker is named by the key it is declared under', layer[key]);
     }
     fail(
       site,
       key,
-      `a known option${suggestion(key, [...LAYER_KEYS, ...extra])}; this one is not an option`,
+      `a known option${suggestion(key, LAYER_KEYS)}; this one is not an option`,
       layer[key],
     );
   }
@@ -147,7 +146,6 @@ export function validateLayer(
   // Every engine value on its own, so that a bad value fails the bootstrap naming the layer it is
   // written in, even before (or without) a breaker that uses the layer.
   const engine = withoutNestKeys(layer as CircuitBreakerOptions);
-  for (const key of extra) delete (engine as Record<string, unknown>)[key];
   try {
     validateOptionValues('breaker' in site ? site.breaker : site.path, engine);
   } catch (error) {

@@ -55,10 +55,16 @@ interface Settlers {
   readonly onError: (error: unknown) => unknown;
 }
 
+/** Why a caller waiting for a half-open verdict was woken. */
+type WakeReason = 'verdict' | 'slot' | 'timeout' | 'aborted';
+
 interface VerdictWaiter {
-  resolve(proceed: boolean): void;
+  resolve(reason: WakeReason): void;
   timer: unknown;
 }
+
+/** `admitSlowly` result: the caller's own signal aborted while it waited. */
+const ABANDONED = -100;
 
 /**
  * A thenable that rejects with `error`. A promise resolved with it (`Promise.resolve`, or a `then`
@@ -114,6 +120,8 @@ export class Breaker {
   private waiters: Set<VerdictWaiter> | undefined = undefined;
   private settlers: Settlers | undefined = undefined;
   private disposed = false;
+  /** The latest clock reading: durations are measured on readings that never go back. */
+  private lastReading: number;
 
   private nCalls = 0;
   private nSuccesses = 0;
@@ -144,6 +152,7 @@ export class Breaker {
         `a clock whose now() returned ${describeValue(reading)}`,
       );
     }
+    this.lastReading = reading;
     this.timeoutMs = resolved.timeout;
     const policy = resolved.circuit.policy;
     this.slowCallDuration = policy.kind === 'slow-call' ? policy.slowCallDuration : Infinity;
@@ -162,6 +171,7 @@ export class Breaker {
       // than a closure and its context (bench case 5: heap per idle breaker).
       onTransition: this.onTransition.bind(this),
       onError: (error) => this.reportCallbackError(error, 'store'),
+      onProbeSlotFreed: () => this.wakeOneWaiter(),
       onStoreStatus: (status, error) => {
         if (this.listeners?.has('storeStatus')) {
           this.listeners.emit('storeStatus', { breaker: this.name, status, error });
@@ -203,6 +213,11 @@ export class Breaker {
   executeSync<T>(fn: () => T, options?: CallOptions<T>): T {
     if (this.disposed) throw new BreakerDisposedError(this.name);
     if (typeof fn !== 'function') throw this.notAFunction(fn);
+    if (options !== undefined) {
+      const invalid = this.invalidCallOptions(options);
+      if (invalid !== undefined) throw invalid;
+      if (options.signal?.aborted) throw this.countAbandoned(options.signal);
+    }
     let generation = this.circuit.tryAcquire();
     if (generation === ACQUIRE_ASYNC) generation = REJECTED_HALF_OPEN;
     if (generation < 0) return this.reject(generation, options) as T;
@@ -212,7 +227,7 @@ export class Breaker {
       return this.rejectByBulkhead(bulkhead, options) as T;
     }
     this.nInFlight++;
-    const start = this.timing ? this.clock.now() : NaN;
+    const start = this.timing ? this.now() : NaN;
     let result: T;
     try {
       result = fn();
@@ -221,7 +236,16 @@ export class Breaker {
       bulkhead?.leave();
       return this.afterError(error, generation, start, options) as T;
     }
-    if (isThenable(result)) {
+    let thenable: boolean;
+    try {
+      thenable = isThenable(result);
+    } catch (error) {
+      // Reading `then` threw (a revoked Proxy, say): the call failed with that error.
+      this.nInFlight--;
+      bulkhead?.leave();
+      return this.afterError(error, generation, start, options) as T;
+    }
+    if (thenable) {
       return Promise.resolve(result).then(
         (value) => {
           this.nInFlight--;
@@ -261,7 +285,7 @@ export class Breaker {
       );
     }
     this.nInFlight++;
-    return new CallPermit(this, generation, this.timing ? this.clock.now() : NaN);
+    return new CallPermit(this, generation, this.timing ? this.now() : NaN);
   }
 
   /** A consistent snapshot of the breaker's counters and circuit. */
@@ -340,7 +364,7 @@ export class Breaker {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.settleWaiters(false);
+    this.settleWaiters('verdict');
     this.bulkhead?.cancel();
     this.circuit.unbind();
     this.listeners?.clear();
@@ -424,26 +448,105 @@ export class Breaker {
   // ---------------------------------------------------------------------------------------------
   // Running calls
 
+  /**
+   * Why `execute` refuses this call before anything else, if it does: the breaker was disposed, `fn`
+   * is not a function, or the call options are invalid. Such a call is not counted.
+   */
+  private precheck(fn: unknown, options: CallOptions<unknown> | undefined): Error | undefined {
+    if (this.disposed) return new BreakerDisposedError(this.name);
+    if (typeof fn !== 'function') return this.notAFunction(fn);
+    return options === undefined ? undefined : this.invalidCallOptions(options);
+  }
+
   private run<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
-    if (this.disposed) return Promise.reject(new BreakerDisposedError(this.name));
-    if (typeof fn !== 'function') return Promise.reject(this.notAFunction(fn));
-    const generation = this.circuit.tryAcquire();
-    if (generation >= 0) return this.invoke(fn, generation, options);
-    if (generation === ACQUIRE_ASYNC || this.mayWaitForVerdict(generation)) {
-      return this.invokeOnceAdmitted(fn, generation, options);
+    const refused = this.precheck(fn, options);
+    if (refused !== undefined) return Promise.reject(refused);
+    if (options?.signal?.aborted) return this.abandon(options.signal);
+    return this.admitAndInvoke(fn, options);
+  }
+
+  /**
+   * Asks the circuit, then runs the call or refuses it. With a bulkhead the caller holds a slot,
+   * which the call gives back when it settles, or at once if it is refused.
+   */
+  private admitAndInvoke<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
+    const ticket = this.circuit.tryAcquire();
+    if (ticket >= 0) return this.invoke(fn, ticket, options);
+    if (ticket === ACQUIRE_ASYNC || this.mayWaitForVerdict(ticket)) {
+      return this.invokeOnceAdmitted(fn, ticket, options);
     }
-    return this.refuse(generation, options);
+    this.bulkhead?.leave();
+    return this.refuse(ticket, options);
   }
 
   /** Admits a call the slow way (see `admitSlowly`), then runs it or refuses it. */
   private async invokeOnceAdmitted<T>(
     fn: Protected<T>,
-    generation: number,
+    ticket: number,
     options: CallOptions<T> | undefined,
   ): Promise<T> {
-    generation = await this.admitSlowly(generation);
-    if (generation < 0) return this.refuse(generation, options);
-    return this.invoke(fn, generation, options);
+    try {
+      ticket = await this.admitSlowly(ticket, options?.signal);
+    } catch (error) {
+      this.bulkhead?.leave();
+      throw error;
+    }
+    const signal = options?.signal;
+    if (ticket >= 0 && signal?.aborted) {
+      // The caller left while the store decided: give the slot back unused.
+      this.circuit.release(ticket);
+      ticket = ABANDONED;
+    }
+    if (ticket >= 0) return this.invoke(fn, ticket, options);
+    this.bulkhead?.leave();
+    if (ticket === ABANDONED) return this.abandon(signal!);
+    return this.refuse(ticket, options);
+  }
+
+  /**
+   * Answers a caller whose own signal aborted before its call could start: counted as ignored (the
+   * caller left; the dependency was not called), rejected with the signal's reason.
+   */
+  private abandon<T>(signal: AbortSignal): Promise<T> {
+    return Promise.resolve(rejectionWith(this.countAbandoned(signal)));
+  }
+
+  private countAbandoned(signal: AbortSignal): unknown {
+    const reason: unknown = signal.reason;
+    this.nCalls++;
+    this.nIgnored++;
+    if (this.listeners?.has('ignored')) {
+      this.listeners.emit('ignored', { breaker: this.name, error: reason });
+    }
+    return reason;
+  }
+
+  /** A `TypeError` naming what is wrong with `options`, or `undefined` if they are valid. */
+  private invalidCallOptions(options: CallOptions<unknown>): TypeError | undefined {
+    if (typeof options !== 'object' || options === null) {
+      return this.invalidCallOption('options', 'an object', options);
+    }
+    const { signal, args } = options;
+    if (
+      signal !== undefined &&
+      (typeof signal !== 'object' ||
+        signal === null ||
+        typeof signal.aborted !== 'boolean' ||
+        typeof signal.addEventListener !== 'function' ||
+        typeof signal.removeEventListener !== 'function')
+    ) {
+      return this.invalidCallOption('signal', 'an AbortSignal', signal);
+    }
+    if (args !== undefined && !Array.isArray(args)) {
+      return this.invalidCallOption('args', 'an array', args);
+    }
+    return undefined;
+  }
+
+  private invalidCallOption(option: string, expected: string, value: unknown): TypeError {
+    return new TypeError(
+      `Circuit breaker "${this.name}": call option "${option}" must be ${expected}, received ${describeValue(value)}`,
+    );
   }
 
   /** Counts a circuit rejection, then answers with the fallback or the `CircuitOpenError`. */
@@ -463,12 +566,13 @@ export class Breaker {
   ): Promise<T> {
     if (this.timeoutMs > 0) return this.invokeWithTimeout(fn, generation, options);
     this.nInFlight++;
-    const start = this.timing ? this.clock.now() : NaN;
+    const start = this.timing ? this.now() : NaN;
     let result: T | PromiseLike<T>;
     try {
       result = fn(options?.signal);
     } catch (error) {
       this.nInFlight--;
+      this.bulkhead?.leave();
       return new Promise<T>((resolve) =>
         resolve(this.afterError(error, generation, start, options)),
       );
@@ -490,11 +594,13 @@ export class Breaker {
       generation,
       onValue: (value) => {
         this.nInFlight--;
+        this.bulkhead?.leave();
         this.settleSuccess(generation, start);
         return value;
       },
       onError: (error) => {
         this.nInFlight--;
+        this.bulkhead?.leave();
         return this.afterErrorAsync(error, generation, start, options);
       },
     };
@@ -514,8 +620,10 @@ export class Breaker {
     fn: Protected<T>,
     options: CallOptions<T> | undefined,
   ): Promise<T> {
-    if (this.disposed) throw new BreakerDisposedError(this.name);
-    if (typeof fn !== 'function') throw this.notAFunction(fn);
+    const refused = this.precheck(fn, options);
+    if (refused !== undefined) throw refused;
+    const signal = options?.signal;
+    if (signal?.aborted) return this.abandon(signal);
     const bulkhead = this.bulkhead!;
     if (!bulkhead.tryEnter()) {
       // Fail fast rather than queue behind a circuit that would reject the call anyway.
@@ -527,17 +635,15 @@ export class Breaker {
         ) as T;
       }
       if (!bulkhead.canWait()) return this.rejectByBulkhead(bulkhead, options) as T;
-      if (!(await bulkhead.enter())) throw new BreakerDisposedError(this.name);
+      const entered = await bulkhead.enter(signal);
+      if (entered === 'cancelled') throw new BreakerDisposedError(this.name);
+      if (entered === 'aborted') return this.abandon(signal!);
       if (this.disposed) {
         bulkhead.leave();
         throw new BreakerDisposedError(this.name);
       }
     }
-    try {
-      return await this.run(fn, options);
-    } finally {
-      bulkhead.leave();
-    }
+    return this.admitAndInvoke(fn, options);
   }
 
   private invokeWithTimeout<T>(
@@ -554,12 +660,13 @@ export class Breaker {
         else external.addEventListener('abort', forward, { once: true });
       }
       this.nInFlight++;
-      const start = this.timing ? this.clock.now() : NaN;
+      const start = this.timing ? this.now() : NaN;
       let settled = false;
       const finish = (): boolean => {
         if (settled) return false;
         settled = true;
         this.nInFlight--;
+        this.bulkhead?.leave();
         this.clock.clearTimeout(timer);
         external?.removeEventListener('abort', forward);
         return true;
@@ -595,8 +702,16 @@ export class Breaker {
         onError(error);
         return;
       }
-      if (isThenable(result)) Promise.resolve(result).then(onValue, onError);
-      else onValue(result);
+      let thenable: boolean;
+      try {
+        thenable = isThenable(result);
+      } catch (error) {
+        // Reading `then` threw (a revoked Proxy, say): the call failed with that error, now.
+        onError(error);
+        return;
+      }
+      if (thenable) Promise.resolve(result).then(onValue, onError);
+      else onValue(result as T);
     });
   }
 
@@ -608,15 +723,22 @@ export class Breaker {
    * The slow road to admission: a store that must be asked asynchronously, and waiting (bounded by
    * `halfOpenWaitTimeout`) for the half-open probes' verdict. Returns a generation or a rejection.
    */
-  private async admitSlowly(generation: number): Promise<number> {
-    if (generation === ACQUIRE_ASYNC) generation = await this.acquireFromStore();
-    if (this.mayWaitForVerdict(generation) && !this.disposed) {
-      await this.waitForVerdict();
+  private async admitSlowly(ticket: number, signal: AbortSignal | undefined): Promise<number> {
+    if (ticket === ACQUIRE_ASYNC) ticket = await this.acquireFromStore();
+    if (!this.mayWaitForVerdict(ticket) || this.disposed) return ticket;
+    const deadline = this.now() + this.options.halfOpenWaitTimeout;
+    for (;;) {
+      const wake = await this.waitForVerdict(deadline - this.now(), signal);
       if (this.disposed) throw new BreakerDisposedError(this.name);
-      generation = this.circuit.tryAcquire();
-      if (generation === ACQUIRE_ASYNC) generation = await this.acquireFromStore();
+      if (wake === 'aborted') return ABANDONED;
+      ticket = this.circuit.tryAcquire();
+      if (ticket === ACQUIRE_ASYNC) ticket = await this.acquireFromStore();
+      // Woken because a probe slot came free, and someone else took it first: wait on, for the
+      // rest of the wait.
+      if (wake !== 'slot' || ticket !== REJECTED_HALF_OPEN || this.now() >= deadline) {
+        return ticket;
+      }
     }
-    return generation;
   }
 
   private async acquireFromStore(): Promise<number> {
@@ -630,29 +752,43 @@ export class Breaker {
     }
   }
 
-  private waitForVerdict(): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
+  /**
+   * Waits up to `ms` for something that may change a half-open refusal: a verdict (the circuit
+   * closed or opened), a probe slot coming free, the caller's signal aborting, or time running out.
+   */
+  private waitForVerdict(ms: number, signal: AbortSignal | undefined): Promise<WakeReason> {
+    return new Promise<WakeReason>((resolve) => {
       const waiters = (this.waiters ??= new Set());
+      const onAbort = (): void => waiter.resolve('aborted');
       const waiter: VerdictWaiter = {
-        resolve: (proceed) => {
+        resolve: (reason) => {
           if (!waiters.delete(waiter)) return;
           this.clock.clearTimeout(waiter.timer);
-          resolve(proceed);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(reason);
         },
         timer: undefined,
       };
       waiters.add(waiter);
-      waiter.timer = this.clock.setTimeout(
-        () => waiter.resolve(false),
-        this.options.halfOpenWaitTimeout,
-      );
+      waiter.timer = this.clock.setTimeout(() => waiter.resolve('timeout'), Math.max(0, ms));
+      if (signal !== undefined) {
+        if (signal.aborted) waiter.resolve('aborted');
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
     });
   }
 
-  private settleWaiters(proceed: boolean): void {
+  private settleWaiters(reason: WakeReason): void {
     const waiters = this.waiters;
     if (waiters === undefined || waiters.size === 0) return;
-    for (const waiter of [...waiters]) waiter.resolve(proceed);
+    for (const waiter of [...waiters]) waiter.resolve(reason);
+  }
+
+  /** A half-open probe slot came free: the longest waiter may take it. */
+  private wakeOneWaiter(): void {
+    const waiters = this.waiters;
+    if (waiters === undefined || waiters.size === 0) return;
+    waiters.values().next().value!.resolve('slot');
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -685,7 +821,7 @@ export class Breaker {
 
   /** @internal Used by `CallPermit`. */
   settleSuccess(generation: number, start: number): void {
-    const duration = start === start ? this.clock.now() - start : NaN;
+    const duration = start === start ? this.now() - start : NaN;
     this.nCalls++;
     this.nSuccesses++;
     if (duration >= this.slowCallDuration) this.nSlow++;
@@ -707,7 +843,7 @@ export class Breaker {
 
   /** @internal Classifies and counts an error from an admitted call. Used by `CallPermit`. */
   settleError(error: unknown, generation: number, start: number, aborted: boolean): Outcome {
-    const duration = start === start ? this.clock.now() - start : NaN;
+    const duration = start === start ? this.now() - start : NaN;
     const outcome = aborted ? 'ignored' : this.classify(error);
     this.nCalls++;
     if (duration >= this.slowCallDuration && outcome !== 'ignored') this.nSlow++;
@@ -804,8 +940,13 @@ export class Breaker {
         : code === REJECTED_FORCED_OPEN
           ? CircuitState.ForcedOpen
           : CircuitState.HalfOpen;
+    // Half-open means "probes are running, try again soon": 0, whatever the circuit did since.
     const retryAfter =
-      state === CircuitState.ForcedOpen ? undefined : (this.circuit.retryAfter() ?? 0);
+      state === CircuitState.ForcedOpen
+        ? undefined
+        : state === CircuitState.HalfOpen
+          ? 0
+          : (this.circuit.retryAfter() ?? 0);
     return createCircuitOpenError(this.name, state, retryAfter, this.options.rejectionStackTraces);
   }
 
@@ -893,17 +1034,25 @@ export class Breaker {
     if (transition.to === CircuitState.Open) this.nOpens++;
     if (this.waiters !== undefined && this.waiters.size > 0) {
       const to = transition.to;
-      if (to === CircuitState.Closed || to === CircuitState.Disabled) this.settleWaiters(true);
-      else if (to === CircuitState.Open || to === CircuitState.ForcedOpen)
-        this.settleWaiters(false);
+      if (to !== CircuitState.HalfOpen) this.settleWaiters('verdict');
     }
     const listeners = this.listeners;
     if (listeners === undefined) return;
     const event: StateChangeEvent = { breaker: this.name, ...transition };
-    listeners.emit('stateChange', event);
-    if (transition.to === CircuitState.Open) listeners.emit('open', event);
-    else if (transition.to === CircuitState.Closed) listeners.emit('close', event);
-    else if (transition.to === CircuitState.HalfOpen) listeners.emit('halfOpen', event);
+    const to = transition.to;
+    // One occurrence, two names: a transition a `stateChange` listener causes is delivered after
+    // this one's `open`/`close`/`halfOpen`, in the order things happened.
+    listeners.emitAs(
+      'stateChange',
+      to === CircuitState.Open
+        ? 'open'
+        : to === CircuitState.Closed
+          ? 'close'
+          : to === CircuitState.HalfOpen
+            ? 'halfOpen'
+            : undefined,
+      event,
+    );
   }
 
   private updateTiming(): void {
@@ -919,6 +1068,13 @@ export class Breaker {
     } catch {
       // The reporter itself threw: nothing else can be done, and the breaker is unaffected.
     }
+  }
+
+  /** The clock's reading, held at the latest one if the clock steps back. */
+  private now(): number {
+    const t = this.clock.now();
+    if (t > this.lastReading) this.lastReading = t;
+    return this.lastReading;
   }
 
   private assertUsable(): void {

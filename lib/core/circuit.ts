@@ -8,6 +8,7 @@ import {
   REJECTED_FORCED_OPEN,
   REJECTED_HALF_OPEN,
   REJECTED_OPEN,
+  PROBE_TICKET_BASE,
   type CircuitBinding,
   type CircuitHandle,
   type CircuitTransition,
@@ -34,11 +35,17 @@ type InnerState =
       /** Probe slots taken (in flight or succeeded). */
       admitted: number;
       succeeded: number;
-      /** Start times of the probes in flight, oldest first. */
-      readonly starts: number[];
+      /**
+       * The probes in flight: ticket to admission time, in admission order (so oldest first: the
+       * circuit's readings never go back). Each probe settles its own entry, so a probe that hangs
+       * keeps its own admission time and expires `probeExpiry` after it, whatever the others do.
+       */
+      readonly probes: Map<number, number>;
     }
   | { readonly state: typeof CircuitState.ForcedOpen; readonly since: number }
   | { readonly state: typeof CircuitState.Disabled; readonly since: number };
+
+type HalfOpenState = Extract<InnerState, { state: typeof CircuitState.HalfOpen }>;
 
 /**
  * The circuit breaker state machine, in memory: the whole of the engine's decision-making.
@@ -63,19 +70,30 @@ export class Circuit implements CircuitHandle {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly notify: (transition: CircuitTransition) => void;
+  private readonly slotFreed: (() => void) | undefined;
+  /** The next probe ticket: unique for the circuit's life, so a stale ticket matches no probe. */
+  private nextTicket = PROBE_TICKET_BASE;
 
-  constructor(binding: Omit<CircuitBinding, 'name' | 'onError'>) {
+  constructor(
+    binding: Pick<
+      CircuitBinding,
+      'config' | 'clock' | 'random' | 'initialState' | 'onTransition' | 'onProbeSlotFreed'
+    >,
+  ) {
     this.config = binding.config;
     this.clock = binding.clock;
     this.random = binding.random;
     this.notify = binding.onTransition;
+    this.slotFreed = binding.onProbeSlotFreed;
     this.policy = createPolicy(this.config.policy);
     this.policyNeedsTime = this.policy.needsTime;
     const start = this.clock.now();
     this.lastNow = Number.isFinite(start) ? start : 0;
     const restored = binding.initialState;
     this.generation = restored?.generation ?? 0;
-    this.inner = restored ? restore(restored) : { state: CircuitState.Closed, since: this.lastNow };
+    this.inner = restored
+      ? restore(restored, longestOpenPeriod(this.config))
+      : { state: CircuitState.Closed, since: this.lastNow };
   }
 
   /** The current state, without applying any time-based transition. */
@@ -102,48 +120,47 @@ export class Circuit implements CircuitHandle {
     return this.acquireSlow();
   }
 
-  success(generation: number, duration: number): void {
-    if (generation !== this.generation || !this.bound) return;
+  success(ticket: number, duration: number): void {
+    if (!this.bound) return;
     const inner = this.inner;
-    if (inner.state === CircuitState.Closed) {
-      this.consecutiveFailures = 0;
-      const reason = this.policy.success(this.policyNeedsTime ? this.now() : 0, duration);
-      if (reason !== undefined) this.open(reason, 0);
-    } else if (inner.state === CircuitState.HalfOpen) {
-      // Settle time-based business first: a probe that outlived its permit has already re-opened
-      // the circuit, whether or not anyone looked, and its success is then late.
-      this.advance(this.now());
-      if (this.inner !== inner) return;
-      inner.starts.shift();
-      if (++inner.succeeded >= this.config.halfOpenMaxCalls) this.close('probes-succeeded');
+    if (ticket === this.generation) {
+      if (inner.state === CircuitState.Closed) {
+        this.consecutiveFailures = 0;
+        const reason = this.policy.success(this.policyNeedsTime ? this.now() : 0, duration);
+        if (reason !== undefined) this.open(reason, 0);
+      }
+      return;
     }
+    // Settle time-based business first: a probe that outlived its permit has already re-opened
+    // the circuit, whether or not anyone looked, and its success is then late.
+    if (!this.settleProbe(inner, ticket)) return;
+    const probing = inner as HalfOpenState;
+    if (++probing.succeeded >= this.config.halfOpenMaxCalls) this.close('probes-succeeded');
   }
 
-  failure(generation: number, duration: number): void {
-    if (generation !== this.generation || !this.bound) return;
+  failure(ticket: number, duration: number): void {
+    if (!this.bound) return;
     const inner = this.inner;
-    if (inner.state === CircuitState.Closed) {
-      this.consecutiveFailures++;
-      const reason = this.policy.failure(this.policyNeedsTime ? this.now() : 0, duration);
-      if (reason !== undefined) this.open(reason, 0);
-    } else if (inner.state === CircuitState.HalfOpen) {
-      this.advance(this.now());
-      if (this.inner !== inner) return;
-      this.open('probe-failed', inner.failedProbes + 1);
-    } else if (inner.state === CircuitState.Disabled) {
-      this.consecutiveFailures++;
+    if (ticket === this.generation) {
+      if (inner.state === CircuitState.Closed) {
+        this.consecutiveFailures++;
+        const reason = this.policy.failure(this.policyNeedsTime ? this.now() : 0, duration);
+        if (reason !== undefined) this.open(reason, 0);
+      } else if (inner.state === CircuitState.Disabled) {
+        this.consecutiveFailures++;
+      }
+      return;
     }
+    if (!this.settleProbe(inner, ticket)) return;
+    this.open('probe-failed', (inner as HalfOpenState).failedProbes + 1);
   }
 
-  release(generation: number): void {
-    if (generation !== this.generation || !this.bound) return;
+  release(ticket: number): void {
+    if (!this.bound || ticket === this.generation) return;
     const inner = this.inner;
-    if (inner.state === CircuitState.HalfOpen) {
-      this.advance(this.now());
-      if (this.inner !== inner) return;
-      inner.starts.shift();
-      inner.admitted--;
-    }
+    if (!this.settleProbe(inner, ticket)) return;
+    (inner as HalfOpenState).admitted--;
+    this.slotFreed?.();
   }
 
   /**
@@ -200,7 +217,7 @@ export class Circuit implements CircuitHandle {
       retryAfter: this.retryAfterAt(now),
       failedProbes: 'failedProbes' in inner ? inner.failedProbes : 0,
       consecutiveFailures: this.consecutiveFailures,
-      probesInFlight: inner.state === CircuitState.HalfOpen ? inner.starts.length : 0,
+      probesInFlight: inner.state === CircuitState.HalfOpen ? inner.probes.size : 0,
       window: this.policy.view(now),
     };
   }
@@ -248,12 +265,27 @@ export class Circuit implements CircuitHandle {
         return REJECTED_OPEN;
       case CircuitState.ForcedOpen:
         return REJECTED_FORCED_OPEN;
-      case CircuitState.HalfOpen:
+      case CircuitState.HalfOpen: {
         if (inner.admitted >= this.config.halfOpenMaxCalls) return REJECTED_HALF_OPEN;
         inner.admitted++;
-        inner.starts.push(now);
-        return this.generation;
+        const ticket = this.nextTicket++;
+        inner.probes.set(ticket, now);
+        return ticket;
+      }
     }
+  }
+
+  /**
+   * Removes the probe `ticket` from the current half-open state, once time-based transitions are
+   * applied. Returns whether it was one of its probes (not a stale or foreign ticket, and the
+   * circuit is still in the state that admitted it).
+   */
+  private settleProbe(inner: InnerState, ticket: number): boolean {
+    if (inner.state !== CircuitState.HalfOpen || !inner.probes.has(ticket)) return false;
+    this.advance(this.now());
+    if (this.inner !== inner) return false;
+    inner.probes.delete(ticket);
+    return true;
   }
 
   /** Applies the transitions that time alone makes due. */
@@ -268,15 +300,15 @@ export class Circuit implements CircuitHandle {
             failedProbes: inner.failedProbes,
             admitted: 0,
             succeeded: 0,
-            starts: [],
+            probes: new Map(),
           },
           'open-period-elapsed',
           undefined,
         );
       }
-    } else if (inner.state === CircuitState.HalfOpen) {
-      const oldest = inner.starts[0];
-      if (oldest !== undefined && now - oldest >= this.config.probeExpiry) {
+    } else if (inner.state === CircuitState.HalfOpen && inner.probes.size > 0) {
+      const oldest = inner.probes.values().next().value!;
+      if (now - oldest >= this.config.probeExpiry) {
         this.open('probe-expired', inner.failedProbes + 1);
       }
     }
@@ -326,15 +358,28 @@ export class Circuit implements CircuitHandle {
   }
 }
 
-function restore(snapshot: CircuitSnapshot): InnerState {
+/** The longest open period `config` can produce, in ms (`Infinity` with a backoff function). */
+function longestOpenPeriod(config: CircuitConfig): number {
+  const backoff = config.backoff;
+  if (typeof backoff === 'function') return Infinity;
+  return backoff === undefined ? config.openDuration : backoff.maxDuration;
+}
+
+/**
+ * The state a snapshot describes. An open period longer than the configuration can produce (a
+ * snapshot taken under a longer `openDuration`, say) is shortened to the longest it can.
+ */
+function restore(snapshot: CircuitSnapshot, longest: number): InnerState {
   switch (snapshot.state) {
-    case CircuitState.Open:
+    case CircuitState.Open: {
+      const openedAt = snapshot.openedAt ?? snapshot.since;
       return {
         state: CircuitState.Open,
-        since: snapshot.openedAt ?? snapshot.since,
-        openUntil: snapshot.openUntil ?? snapshot.since,
+        since: openedAt,
+        openUntil: Math.min(snapshot.openUntil ?? snapshot.since, openedAt + longest),
         failedProbes: snapshot.failedProbes,
       };
+    }
     case CircuitState.HalfOpen:
       // Probes do not survive a restart: restore as open with the period over, so the next call
       // is a fresh probe.

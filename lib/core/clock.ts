@@ -52,7 +52,10 @@ function before(a: ManualTimer, b: ManualTimer): boolean {
 export class ManualClock implements Clock {
   private current: number;
   private nextId = 1;
-  /** A binary min-heap of timers; cleared ones stay until they reach the top (lazy deletion). */
+  /**
+   * A binary min-heap of timers; cleared ones stay until they reach the top (lazy deletion), or
+   * until they are more than half of it.
+   */
   private heap: ManualTimer[] = [];
   private readonly live = new Set<number>();
 
@@ -73,7 +76,15 @@ export class ManualClock implements Clock {
   }
 
   clearTimeout(handle: TimerHandle): void {
-    this.live.delete(handle as number);
+    if (!this.live.delete(handle as number)) return;
+    // Cleared timers stay in the heap until they reach the top; when they are most of it, drop
+    // them all (amortised O(1) per timer), so a clock that never advances does not keep every
+    // cleared callback, and what it captured, alive.
+    const heap = this.heap;
+    if (heap.length > 64 && heap.length > 2 * this.live.size) {
+      this.heap = [];
+      for (const timer of heap) if (this.live.has(timer.id)) this.push(timer);
+    }
   }
 
   /** Number of timers scheduled and not yet run or cleared. */

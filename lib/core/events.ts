@@ -145,22 +145,33 @@ export class Listeners<M> {
 
   /** Delivers `event` to every listener of `name`, after any event already being delivered. */
   emit<K extends keyof M>(name: K, event: M[K]): void {
+    this.emitAs(name, undefined, event);
+  }
+
+  /**
+   * Delivers `event` to the listeners of `first`, then to those of `second`, as one occurrence:
+   * an event emitted by a listener of `first` is delivered after both, not between them.
+   */
+  emitAs<K extends keyof M>(first: K, second: K | undefined, event: M[K]): void {
     if (this.delivering) {
-      (this.queue ??= []).push([name, event]);
+      const queue = (this.queue ??= []);
+      queue.push([first, event]);
+      if (second !== undefined) queue.push([second, event]);
       return;
     }
     this.delivering = true;
     try {
-      this.deliver(name, event);
+      if (second !== undefined) (this.queue ??= []).push([second, event]);
+      this.deliver(first, event);
       const queue = this.queue;
       if (queue !== undefined) {
         for (let i = 0; i < queue.length; i++) {
           const [queuedName, queuedEvent] = queue[i]!;
           this.deliver(queuedName, queuedEvent as M[keyof M]);
         }
-        this.queue = undefined;
       }
     } finally {
+      this.queue = undefined;
       this.delivering = false;
     }
   }

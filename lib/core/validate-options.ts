@@ -14,6 +14,12 @@ import type { CircuitStore } from './store/circuit-store.js';
 /** The largest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMER_DELAY = 2_147_483_647;
 
+/** The largest `windowSize`: the window keeps one byte per call, so 1 MB per breaker at most. */
+export const MAX_WINDOW_SIZE = 1_000_000;
+
+/** The largest `windowBuckets`: two 4-byte counters per bucket. */
+export const MAX_WINDOW_BUCKETS = 100_000;
+
 /** A trip policy with every parameter resolved. */
 export type PolicyConfig =
   | { readonly kind: 'consecutive'; readonly failureThreshold: number }
@@ -232,11 +238,16 @@ class Checker {
     return this.source[option];
   }
 
-  integer(option: string, min: number, fallback: number): number {
+  integer(option: string, min: number, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
     const value = this.source[option];
     if (value === undefined) return fallback;
-    const expected = min === 0 ? 'an integer >= 0' : `an integer >= ${min}`;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    const expected =
+      max < Number.MAX_SAFE_INTEGER
+        ? `an integer between ${min} and ${max}`
+        : min === 0
+          ? 'an integer >= 0'
+          : `an integer >= ${min}`;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
       this.fail(option, expected, value);
     }
     return value;
@@ -317,7 +328,7 @@ function resolvePolicy(check: Checker, options: Record<string, unknown>): Policy
       };
     case 'count-window':
     case 'slow-call': {
-      const windowSize = check.integer('windowSize', 1, DEFAULTS.windowSize);
+      const windowSize = check.integer('windowSize', 1, DEFAULTS.windowSize, MAX_WINDOW_SIZE);
       const minimumCalls = check.integer(
         'minimumCalls',
         1,
@@ -358,7 +369,12 @@ function resolvePolicy(check: Checker, options: Record<string, unknown>): Policy
     }
     case 'time-window': {
       const windowDuration = check.duration('windowDuration', DEFAULTS.windowDuration);
-      const windowBuckets = check.integer('windowBuckets', 1, DEFAULTS.windowBuckets);
+      const windowBuckets = check.integer(
+        'windowBuckets',
+        1,
+        DEFAULTS.windowBuckets,
+        MAX_WINDOW_BUCKETS,
+      );
       if (windowDuration / windowBuckets < 1) {
         check.fail(
           'windowBuckets',
@@ -483,14 +499,32 @@ function validateSnapshot(check: Checker, value: unknown): CircuitSnapshot | und
     if (
       typeof v !== 'number' ||
       !Number.isFinite(v) ||
+      Math.abs(v) > Number.MAX_SAFE_INTEGER ||
       (integer && (!Number.isSafeInteger(v) || v < 0))
     ) {
       check.fail(
         `initialState.${key}`,
-        integer ? 'an integer >= 0' : 'a finite number (a clock reading in ms)',
+        integer
+          ? 'an integer >= 0'
+          : 'a clock reading in ms (a finite number of magnitude <= Number.MAX_SAFE_INTEGER)',
         v,
       );
     }
+  }
+  if (s.state === 'OPEN' && s.openUntil! < s.openedAt!) {
+    check.fail(
+      'initialState.openUntil',
+      `a clock reading >= initialState.openedAt (${s.openedAt})`,
+      s.openUntil,
+    );
+  }
+  const name = (s as { name?: unknown }).name;
+  if (name !== undefined && name !== check.breaker) {
+    check.fail(
+      'initialState.name',
+      `this breaker's name ("${check.breaker}") or unset: a snapshot of another breaker`,
+      name,
+    );
   }
   return s as CircuitSnapshot;
 }
@@ -520,9 +554,9 @@ const VALUE_CHECKS: Readonly<Record<keyof BreakerOptions, ValueCheck>> = {
     c.fail('name', 'a non-empty string', l.name),
   policy: (c, l) => checkPolicyName(c, l.policy),
   failureThreshold: (c) => c.integer('failureThreshold', 1, 0),
-  windowSize: (c) => c.integer('windowSize', 1, 0),
+  windowSize: (c) => c.integer('windowSize', 1, 0, MAX_WINDOW_SIZE),
   windowDuration: (c) => c.duration('windowDuration', 0),
-  windowBuckets: (c) => c.integer('windowBuckets', 1, 0),
+  windowBuckets: (c) => c.integer('windowBuckets', 1, 0, MAX_WINDOW_BUCKETS),
   minimumCalls: (c) => c.integer('minimumCalls', 1, 0),
   failureRateThreshold: (c) => c.fraction('failureRateThreshold', 0),
   slowCallDuration: (c) => c.duration('slowCallDuration', 0),

@@ -14,6 +14,7 @@ import {
   type CircuitView,
   REJECTED_FORCED_OPEN,
   REJECTED_HALF_OPEN,
+  PROBE_TICKET_BASE,
   REJECTED_OPEN,
   type StoreStatus,
 } from '../core/store/circuit-store.js';
@@ -490,9 +491,13 @@ export class RedisCircuit implements CircuitHandle {
     return this.shared && this.local.currentState === CircuitState.Closed;
   }
 
+  /**
+   * Admits a call by the own circuit: a rejection, the own circuit's probe ticket (the probe settles
+   * its own slot there, whatever happens to the fleet meanwhile), or this handle's epoch.
+   */
   private localAcquire(): number {
-    const generation = this.local.tryAcquire();
-    return generation < 0 ? generation : this.epoch;
+    const ticket = this.local.tryAcquire();
+    return ticket < 0 || ticket >= PROBE_TICKET_BASE ? ticket : this.epoch;
   }
 
   private settle(generation: number, kind: 'S' | 'F' | 'I', duration: number): void {
@@ -503,6 +508,13 @@ export class RedisCircuit implements CircuitHandle {
       const lease = held.leases.shift()!;
       if (held.leases.length === 0) this.probes.delete(generation);
       this.settleProbe(held.generation, lease, kind);
+      return;
+    }
+    if (generation >= PROBE_TICKET_BASE) {
+      // A probe of the own circuit, which knows whether it still counts.
+      if (kind === 'S') this.local.success(generation, duration);
+      else if (kind === 'F') this.local.failure(generation, duration);
+      else this.local.release(generation);
       return;
     }
     if (generation !== this.epoch) return;

@@ -52,7 +52,22 @@ const cases: Case[] = [
     'one of "consecutive", "count-window", "time-window", "slow-call"',
     '"rolling" (string)',
   ],
-  ['windowSize', 0, { policy: 'count-window' }, 'an integer >= 1', '0 (number)'],
+  ['windowSize', 0, { policy: 'count-window' }, 'an integer between 1 and 1000000', '0 (number)'],
+  // Above 2^32 a window could not even be allocated; every call would fail inside the breaker.
+  [
+    'windowSize',
+    2 ** 32 + 1,
+    { policy: 'count-window' },
+    'an integer between 1 and 1000000',
+    '4294967297 (number)',
+  ],
+  [
+    'windowBuckets',
+    2 ** 33,
+    { policy: 'time-window', windowDuration: 2 ** 40 },
+    'an integer between 1 and 100000',
+    '8589934592 (number)',
+  ],
   [
     'minimumCalls',
     200,

@@ -238,7 +238,7 @@ export class BreakerModel {
       if (how === 'ignored') return;
       this.consecutiveFailures = how === 'failure' ? this.consecutiveFailures + 1 : 0;
       this.history.push({ at: this.now, failed: how === 'failure', slow: this.isSlow(duration) });
-      const reason = this.tripReason(how === 'failure');
+      const reason = this.tripReason();
       if (reason) this.open(reason, 0);
     } else if (this.state === 'HALF_OPEN') {
       this.notice();
@@ -254,7 +254,7 @@ export class BreakerModel {
   }
 
   /** The trip rule of each policy, by recounting the history. */
-  private tripReason(lastFailed: boolean): string | undefined {
+  private tripReason(): string | undefined {
     const c = this.config;
     const window = this.window();
     const failures = window.filter((o) => o.failed).length;
@@ -267,8 +267,8 @@ export class BreakerModel {
       }
       case 'count-window':
       case 'time-window':
-        return lastFailed &&
-          window.length >= c.minimumCalls &&
+        return window.length >= c.minimumCalls &&
+          failures > 0 &&
           failures / window.length >= c.failureRateThreshold
           ? 'failure-rate'
           : undefined;

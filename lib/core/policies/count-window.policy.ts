@@ -22,15 +22,11 @@ export class CountWindowPolicy implements TripPolicy {
   ) {}
 
   success(): TripReason | undefined {
-    this.record(0);
-    return undefined;
+    return this.record(0);
   }
 
   failure(): TripReason | undefined {
-    this.record(1);
-    return this.count >= this.minimumCalls && this.failures / this.count >= this.threshold
-      ? 'failure-rate'
-      : undefined;
+    return this.record(1);
   }
 
   reset(): void {
@@ -44,12 +40,22 @@ export class CountWindowPolicy implements TripPolicy {
     return { calls: this.count, failures: this.failures, slowCalls: 0 };
   }
 
-  private record(failed: 0 | 1): void {
+  /**
+   * Records an outcome, then evaluates the rate: after every call, success or failure, once the
+   * window holds `minimumCalls` (a success that pushes an older success out of a full window can
+   * leave the rate higher than before).
+   */
+  private record(failed: 0 | 1): TripReason | undefined {
     const ring = (this.ring ??= new Uint8Array(this.size));
     if (this.count < this.size) this.count++;
     else this.failures -= ring[this.next]!;
     ring[this.next] = failed;
     this.failures += failed;
     if (++this.next === this.size) this.next = 0;
+    return this.count >= this.minimumCalls &&
+      this.failures > 0 &&
+      this.failures / this.count >= this.threshold
+      ? 'failure-rate'
+      : undefined;
   }
 }

@@ -29,16 +29,11 @@ export class TimeWindowPolicy implements TripPolicy {
   }
 
   success(now: number): TripReason | undefined {
-    this.record(now, 0);
-    return undefined;
+    return this.record(now, 0);
   }
 
   failure(now: number): TripReason | undefined {
-    this.record(now, 1);
-    return this.totalCalls >= this.minimumCalls &&
-      this.totalFailures / this.totalCalls >= this.threshold
-      ? 'failure-rate'
-      : undefined;
+    return this.record(now, 1);
   }
 
   reset(): void {
@@ -54,7 +49,12 @@ export class TimeWindowPolicy implements TripPolicy {
     return { calls: this.totalCalls, failures: this.totalFailures, slowCalls: 0 };
   }
 
-  private record(now: number, failed: 0 | 1): void {
+  /**
+   * Records an outcome, then evaluates the rate: after every call, success or failure, once the
+   * window holds `minimumCalls` (older successes leave the window as it moves, so a success can
+   * find the rate above the threshold).
+   */
+  private record(now: number, failed: 0 | 1): TripReason | undefined {
     const calls = (this.calls ??= new Uint32Array(this.buckets));
     const fails = (this.fails ??= new Uint32Array(this.buckets));
     const index = this.rotate(Math.floor(now / this.span));
@@ -62,6 +62,11 @@ export class TimeWindowPolicy implements TripPolicy {
     fails[index]! += failed;
     this.totalCalls++;
     this.totalFailures += failed;
+    return this.totalCalls >= this.minimumCalls &&
+      this.totalFailures > 0 &&
+      this.totalFailures / this.totalCalls >= this.threshold
+      ? 'failure-rate'
+      : undefined;
   }
 
   private bucketOf(span: number): number {
@@ -76,18 +81,28 @@ export class TimeWindowPolicy implements TripPolicy {
    * than the newest span (a clock stepping back) is counted in the newest bucket: nothing is lost.
    */
   private rotate(span: number): number {
-    if (span <= this.head) return this.bucketOf(this.head);
+    if (!(span > this.head)) return this.bucketOf(this.head);
     const calls = this.calls!;
     const fails = this.fails!;
-    const first = Math.max(this.head + 1, span - this.buckets + 1);
-    for (let s = first; s <= span; s++) {
-      const i = this.bucketOf(s);
-      this.totalCalls -= calls[i]!;
-      this.totalFailures -= fails[i]!;
-      calls[i] = 0;
-      fails[i] = 0;
+    const bucket = this.bucketOf(span);
+    // `span - head` new spans; the loop counts buckets rather than spans, so it ends however large
+    // the readings are (above 2^53, `s + 1 === s`). Spans are integers, so `head + steps` is `span`.
+    const steps = span - this.head;
+    if (steps >= this.buckets) {
+      calls.fill(0);
+      fails.fill(0);
+      this.totalCalls = 0;
+      this.totalFailures = 0;
+    } else {
+      for (let k = 0, i = this.bucketOf(this.head); k < steps; k++) {
+        if (++i === this.buckets) i = 0;
+        this.totalCalls -= calls[i]!;
+        this.totalFailures -= fails[i]!;
+        calls[i] = 0;
+        fails[i] = 0;
+      }
     }
     this.head = span;
-    return this.bucketOf(span);
+    return bucket;
   }
 }

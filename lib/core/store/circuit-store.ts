@@ -13,6 +13,14 @@ export const REJECTED_FORCED_OPEN = -3;
 /** `tryAcquire` result: the decision needs the store (a fleet-wide probe lease): call `acquire()`. */
 export const ACQUIRE_ASYNC = -4;
 
+/**
+ * The smallest probe ticket. A half-open admission returns a ticket of its own rather than the
+ * generation, so that each probe settles exactly its own slot and admission time; tickets are at
+ * least 2^52 and unique for a circuit's life, so none equals a generation or an older probe's
+ * ticket. Breakers treat generations and tickets alike: an opaque number handed back on settlement.
+ */
+export const PROBE_TICKET_BASE = 2 ** 52;
+
 /** A transition, as a store reports it to every breaker bound to the circuit. */
 export interface CircuitTransition {
   readonly from: CircuitState;
@@ -61,6 +69,11 @@ export interface CircuitBinding {
   onTransition(transition: CircuitTransition): void;
   /** Reports an error inside the store (a lost connection, say); it must not reach callers. */
   onError(error: unknown): void;
+  /**
+   * Called when a half-open probe ended with no verdict (`release`) and its slot is free again, so
+   * that callers waiting for a verdict can try for it. Must not throw.
+   */
+  onProbeSlotFreed?(): void;
   /** Called when the store's status changes (a shared store losing or regaining its server). */
   onStoreStatus?(status: StoreStatus, error?: unknown): void;
 }
@@ -70,27 +83,29 @@ export interface CircuitBinding {
  * store that keeps state elsewhere (Redis) answers from a local copy it keeps up to date, and sends
  * outcomes and transitions on in the background.
  *
- * Generations are the race-freedom contract: `tryAcquire` returns the generation a call is admitted
- * in, and `success`/`failure`/`release` with any other generation than the current one must change
+ * Generations are the race-freedom contract: `tryAcquire` returns the ticket a call is admitted
+ * with (its generation, or a probe's own ticket), and `success`/`failure`/`release` with a ticket
+ * of any other state than the current one must change
  * nothing, so that a late outcome never acts on a newer state.
  */
 export interface CircuitHandle {
   /** The current state, after any transition that time has made due (open period over, probe expired). */
   state(): CircuitState;
   /**
-   * Admits a call: returns its generation (>= 0), or `REJECTED_OPEN`, `REJECTED_HALF_OPEN`,
+   * Admits a call: returns its ticket (>= 0: the generation, or for a half-open probe a ticket of
+   * its own, see {@link PROBE_TICKET_BASE}), or `REJECTED_OPEN`, `REJECTED_HALF_OPEN`,
    * `REJECTED_FORCED_OPEN`, or `ACQUIRE_ASYNC` when only `acquire()` can decide. A half-open
    * admission takes a probe slot. `ACQUIRE_ASYNC` must be returned without side effects.
    */
   tryAcquire(): number;
   /** The asynchronous form of `tryAcquire`, for stores that return `ACQUIRE_ASYNC`. */
   acquire?(): Promise<number>;
-  /** A call admitted in `generation` succeeded; `duration` in ms, `NaN` if not measured. */
-  success(generation: number, duration: number): void;
-  /** A call admitted in `generation` failed (or timed out). */
-  failure(generation: number, duration: number): void;
-  /** A call admitted in `generation` ended with no verdict (an ignored error): frees its probe slot. */
-  release(generation: number): void;
+  /** The call admitted with `ticket` succeeded; `duration` in ms, `NaN` if not measured. */
+  success(ticket: number, duration: number): void;
+  /** The call admitted with `ticket` failed (or timed out). */
+  failure(ticket: number, duration: number): void;
+  /** The call admitted with `ticket` ended with no verdict (an ignored error): frees its probe slot. */
+  release(ticket: number): void;
   /** Moves the circuit by hand (`reset()`, `isolate()`, `disable()`). */
   transition(
     to: 'CLOSED' | 'FORCED_OPEN' | 'DISABLED',

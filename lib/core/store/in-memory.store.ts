@@ -1,6 +1,7 @@
 import type { CircuitState } from '../circuit-state.js';
 import { Circuit } from '../circuit.js';
 import { BreakerOptionsError } from '../errors.js';
+import type { Clock } from '../clock.js';
 import type { CircuitSnapshot } from '../snapshot.js';
 import type { CircuitConfig } from '../validate-options.js';
 import type {
@@ -14,6 +15,7 @@ import type {
 interface Entry {
   readonly circuit: Circuit;
   readonly config: CircuitConfig;
+  readonly clock: Clock;
   readonly bindings: Set<CircuitBinding>;
 }
 
@@ -55,8 +57,11 @@ export class InMemoryStore implements CircuitStore {
         onTransition: (transition: CircuitTransition) => {
           for (const b of [...bindings]) b.onTransition(transition);
         },
+        onProbeSlotFreed: () => {
+          for (const b of [...bindings]) b.onProbeSlotFreed?.();
+        },
       });
-      entry = { circuit, config: binding.config, bindings };
+      entry = { circuit, config: binding.config, clock: binding.clock, bindings };
       this.entries.set(binding.name, entry);
     } else if (!sameConfig(entry.config, binding.config)) {
       throw new BreakerOptionsError(
@@ -64,6 +69,22 @@ export class InMemoryStore implements CircuitStore {
         'store',
         `the same circuit options as the breaker already sharing "${binding.name}" in this store`,
         'different policy, openDuration, backoff, halfOpenMaxCalls or probeExpiry',
+      );
+    } else if (entry.clock !== binding.clock) {
+      // The shared circuit reads one clock; a second one would be silently ignored.
+      throw new BreakerOptionsError(
+        binding.name,
+        'clock',
+        `the same clock as the breaker already sharing "${binding.name}" in this store`,
+        'another clock object',
+      );
+    } else if (binding.initialState !== undefined) {
+      // The circuit exists and has its state; restoring another one over it would be ignored.
+      throw new BreakerOptionsError(
+        binding.name,
+        'initialState',
+        `unset: "${binding.name}" is already shared in this store and keeps its own state`,
+        `a snapshot (${binding.initialState.state})`,
       );
     }
     entry.bindings.add(binding);
@@ -85,7 +106,11 @@ export class InMemoryStore implements CircuitStore {
   }
 }
 
-/** One breaker's view of a shared circuit; inert once unbound. */
+/**
+ * One breaker's view of a shared circuit. Once unbound it moves the circuit no more and hears no
+ * more of it, but the outcomes of calls it admitted before still reach the circuit (which ignores
+ * them if it moved on): a breaker disposed during its probe must not strand the others' circuit.
+ */
 class SharedHandle implements CircuitHandle {
   private bound = true;
 
@@ -102,16 +127,16 @@ class SharedHandle implements CircuitHandle {
     return this.circuit.tryAcquire();
   }
 
-  success(generation: number, duration: number): void {
-    if (this.bound) this.circuit.success(generation, duration);
+  success(ticket: number, duration: number): void {
+    this.circuit.success(ticket, duration);
   }
 
-  failure(generation: number, duration: number): void {
-    if (this.bound) this.circuit.failure(generation, duration);
+  failure(ticket: number, duration: number): void {
+    this.circuit.failure(ticket, duration);
   }
 
-  release(generation: number): void {
-    if (this.bound) this.circuit.release(generation);
+  release(ticket: number): void {
+    this.circuit.release(ticket);
   }
 
   transition(

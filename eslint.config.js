@@ -12,6 +12,9 @@ export default tseslint.config(
       'dist-bench/',
       'dist-e2e/',
       'coverage/',
+      // Mutation testing (stryker.config.mjs): its sandboxes and reports.
+      '.stryker-tmp/',
+      'reports/',
     ],
   },
   js.configs.recommended,

@@ -53,6 +53,7 @@ export type { CircuitSnapshot } from './snapshot.js';
 export type { BreakerStats, RejectionCounts } from './stats.js';
 export {
   ACQUIRE_ASYNC,
+  PROBE_TICKET_BASE,
   type CircuitBinding,
   type CircuitHandle,
   type CircuitStore,

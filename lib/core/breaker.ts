@@ -634,6 +634,12 @@ export class Breaker {
           options,
         ) as T;
       }
+      if (state === CircuitState.HalfOpen && this.options.halfOpenWaitTimeout === 0) {
+        // Every probe slot taken: the circuit refuses at once, as it would with a free bulkhead.
+        const ticket = this.circuit.tryAcquire();
+        if (ticket === REJECTED_HALF_OPEN) return this.reject(ticket, options) as T;
+        if (ticket >= 0) this.circuit.release(ticket);
+      }
       if (!bulkhead.canWait()) return this.rejectByBulkhead(bulkhead, options) as T;
       const entered = await bulkhead.enter(signal);
       if (entered === 'cancelled') throw new BreakerDisposedError(this.name);
@@ -825,20 +831,34 @@ export class Breaker {
     this.nCalls++;
     this.nSuccesses++;
     if (duration >= this.slowCallDuration) this.nSlow++;
-    if (this.listeners?.has('success')) {
-      this.listeners.emit('success', { breaker: this.name, duration });
+    const listeners = this.listeners;
+    if (listeners === undefined || !listeners.has('success')) {
+      this.circuit.success(generation, duration);
+      return;
     }
-    this.circuit.success(generation, duration);
+    // The event and what the circuit makes of the outcome are one step (see Listeners.hold).
+    const held = listeners.hold();
+    try {
+      listeners.emit('success', { breaker: this.name, duration });
+      this.circuit.success(generation, duration);
+    } finally {
+      if (held) listeners.release();
+    }
   }
 
   private settleTimeout(generation: number, error: CallTimeoutError): void {
     this.nCalls++;
     this.nTimeouts++;
     if (this.timeoutMs >= this.slowCallDuration) this.nSlow++;
-    if (this.listeners?.has('timeout')) {
-      this.listeners.emit('timeout', { breaker: this.name, timeout: error.timeout });
+    const listeners = this.listeners;
+    const heard = listeners?.has('timeout') === true;
+    const held = heard && listeners!.hold();
+    try {
+      if (heard) listeners!.emit('timeout', { breaker: this.name, timeout: error.timeout });
+      this.circuit.failure(generation, this.timeoutMs);
+    } finally {
+      if (held) listeners!.release();
     }
-    this.circuit.failure(generation, this.timeoutMs);
   }
 
   /** @internal Classifies and counts an error from an admitted call. Used by `CallPermit`. */
@@ -847,28 +867,30 @@ export class Breaker {
     const outcome = aborted ? 'ignored' : this.classify(error);
     this.nCalls++;
     if (duration >= this.slowCallDuration && outcome !== 'ignored') this.nSlow++;
-    switch (outcome) {
-      case 'ignored':
-        this.nIgnored++;
-        if (this.listeners?.has('ignored')) {
-          this.listeners.emit('ignored', { breaker: this.name, error });
-        }
-        this.circuit.release(generation);
-        break;
-      case 'success':
-        this.nSuccesses++;
-        if (this.listeners?.has('success')) {
-          this.listeners.emit('success', { breaker: this.name, duration });
-        }
-        this.circuit.success(generation, duration);
-        break;
-      case 'failure':
-        this.nFailures++;
-        if (this.listeners?.has('failure')) {
-          this.listeners.emit('failure', { breaker: this.name, error, duration });
-        }
-        this.circuit.failure(generation, duration);
-        break;
+    if (outcome === 'ignored') this.nIgnored++;
+    else if (outcome === 'success') this.nSuccesses++;
+    else this.nFailures++;
+    const listeners = this.listeners;
+    const heard = listeners?.has(outcome) === true;
+    // The event and what the circuit makes of the outcome are one step (see Listeners.hold).
+    const held = heard && listeners!.hold();
+    try {
+      switch (outcome) {
+        case 'ignored':
+          if (heard) listeners!.emit('ignored', { breaker: this.name, error });
+          this.circuit.release(generation);
+          break;
+        case 'success':
+          if (heard) listeners!.emit('success', { breaker: this.name, duration });
+          this.circuit.success(generation, duration);
+          break;
+        case 'failure':
+          if (heard) listeners!.emit('failure', { breaker: this.name, error, duration });
+          this.circuit.failure(generation, duration);
+          break;
+      }
+    } finally {
+      if (held) listeners!.release();
     }
     return outcome;
   }

@@ -176,6 +176,34 @@ export class Listeners<M> {
     }
   }
 
+  /**
+   * Holds delivery: events emitted until {@link release} are queued, then delivered in order. The
+   * owner emits what happened and acts on it inside one hold, so a listener cannot act in between
+   * (a `reset()` in a `failure` listener runs after the breaker counted that failure). Returns
+   * whether this call took the hold (`false`: someone is already delivering, and will drain).
+   */
+  hold(): boolean {
+    if (this.delivering) return false;
+    this.delivering = true;
+    return true;
+  }
+
+  /** Ends a hold taken by {@link hold}: delivers every queued event, in order. */
+  release(): void {
+    try {
+      const queue = this.queue;
+      if (queue !== undefined) {
+        for (let i = 0; i < queue.length; i++) {
+          const [queuedName, queuedEvent] = queue[i]!;
+          this.deliver(queuedName, queuedEvent as M[keyof M]);
+        }
+      }
+    } finally {
+      this.queue = undefined;
+      this.delivering = false;
+    }
+  }
+
   /** Removes every listener. */
   clear(): void {
     this.table = undefined;

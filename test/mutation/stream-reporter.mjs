@@ -1,14 +1,15 @@
 // A Stryker reporter that writes each surviving (or uncovered) mutant to
-// reports/mutation/survivors-live.txt as soon as it is tested, so a long run can be acted on
+// reports/mutation/survivors-live.txt (or $STRYKER_LIVE_FILE) as soon as it is tested, so a long run can be acted on
 // before it ends. Enabled in stryker.config.mjs (reporter "stream-survivors").
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PluginKind, declareClassPlugin } from '@stryker-mutator/api/plugin';
 
-const FILE = 'reports/mutation/survivors-live.txt';
+const FILE = process.env.STRYKER_LIVE_FILE ?? 'reports/mutation/survivors-live.txt';
 
 class StreamSurvivorsReporter {
   onDryRunCompleted() {
-    mkdirSync('reports/mutation', { recursive: true });
+    mkdirSync(dirname(FILE), { recursive: true });
     writeFileSync(FILE, '');
   }
 

@@ -138,22 +138,16 @@ export type Tolerance =
   /** A call's outcome event (success, failure, ...) is delivered, and its listeners run, before
    * the breaker acts on that outcome (a listener can reset the circuit mid-step). */
   | 'outcome-listener-first'
-  /** A call lasting exactly slowCallDuration counts as slow. */
-  | 'slow-boundary'
   /** In HALF_OPEN, execute() consults the bulkhead before the probe limit: with a full bulkhead,
    * callers beyond the probes wait in the bulkhead queue, or get BulkheadRejectedError. */
-  | 'half-open-bulkhead-first'
-  /** disable() takes a FORCED_OPEN circuit to DISABLED. */
-  | 'disable-forced-open';
+  | 'half-open-bulkhead-first';
 
 export const TOLERANCES: readonly Tolerance[] = [
   'expiry-oldest',
   'window-success',
   'nested-events',
   'outcome-listener-first',
-  'slow-boundary',
   'half-open-bulkhead-first',
-  'disable-forced-open',
 ];
 
 export class ReadmeBreakerModel {
@@ -416,13 +410,10 @@ export class ReadmeBreakerModel {
         if (this.state !== 'FORCED_OPEN') this.transition('FORCED_OPEN');
         break;
       case 'disable':
-        // AMBIGUOUS: disable() on a DISABLED circuit changes nothing. "holds the circuit open
-        // (`FORCED_OPEN`) until `reset()`" is read as: disable() on FORCED_OPEN changes nothing.
-        if (
-          this.state !== 'DISABLED' &&
-          (this.state !== 'FORCED_OPEN' || this.tolerate.has('disable-forced-open'))
-        )
-          this.transition('DISABLED');
+        // AMBIGUOUS: disable() on a DISABLED circuit changes nothing.
+        // [Calls] "`breaker.isolate()` holds the circuit open (`FORCED_OPEN`) until `reset()` (or
+        // `disable()`)": disable() takes FORCED_OPEN to DISABLED.
+        if (this.state !== 'DISABLED') this.transition('DISABLED');
         break;
       case 'reset':
         // [FAQ] "Does `reset()` clear the statistics? No: counters are lifetime counters, like
@@ -604,17 +595,15 @@ export class ReadmeBreakerModel {
     }
     if (this.tolerate.has('outcome-listener-first')) this.deliver();
     const failed = outcome === 'failure' || outcome === 'timeout';
-    // [Trips] `'slow-call'`: "share of calls slower than `slowCallDuration`"
-    // AMBIGUOUS: "slower than" is strict (duration > slowCallDuration), measured from the moment
+    // [Trips] `'slow-call'`: "share of calls taking `slowCallDuration` or longer"
+    // AMBIGUOUS: the duration is measured from the moment
     // the function was invoked to the moment the breaker learns the outcome; failed and timed-out
     // calls can be slow too; ignored calls are not calls of the window and are never slow;
     // `slowCalls` is compared only under the slow-call policy.
     const slow =
       outcome !== 'ignored' &&
       this.config.policy === 'slow-call' &&
-      (this.tolerate.has('slow-boundary')
-        ? duration >= this.config.slowCallDuration
-        : duration > this.config.slowCallDuration);
+      duration >= this.config.slowCallDuration;
     if (slow) this.counters.slowCalls++;
 
     // [Guarantees] "Late outcomes do not act on a newer state. Each call remembers the generation

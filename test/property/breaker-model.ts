@@ -161,6 +161,10 @@ export class BreakerModel {
     } else {
       const state = this.readState();
       if (state === 'OPEN' || state === 'FORCED_OPEN') this.reject(call, state);
+      // README: HALF_OPEN "admits exactly halfOpenMaxCalls probes; every other caller is rejected
+      // at once", whether or not the bulkhead has room.
+      else if (state === 'HALF_OPEN' && this.probesAdmitted >= this.config.halfOpenMaxCalls)
+        this.reject(call, 'HALF_OPEN');
       else if (this.queue.length >= this.config.maxQueue) this.reject(call, 'bulkhead');
       else this.queue.push(call);
     }

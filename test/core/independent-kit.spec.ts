@@ -158,6 +158,18 @@ describe('bug 4: hostile results and call options are counted once, or refused u
     expect(b.executeSync(() => 'next')).toBe('next');
   });
 
+  it('null and plain values are results; a function with a then method is awaited', async () => {
+    const b = new Breaker({ name: 'h', timeout: 1_000 });
+    expect(b.executeSync(() => null)).toBeNull();
+    await expect(b.execute(() => null)).resolves.toBeNull();
+    const thenableFn = Object.assign(() => 0, {
+      then: (resolve: (v: number) => void) => resolve(5),
+    });
+    await expect(b.executeSync(() => thenableFn)).resolves.toBe(5);
+    await expect(b.execute(() => thenableFn as unknown as PromiseLike<number>)).resolves.toBe(5);
+    expect(b.stats().successes).toBe(4);
+  });
+
   it('execute with a timeout: the TypeError is the one outcome, no timeout follows', async () => {
     const clock = new ManualClock(0);
     const b = new Breaker({ name: 'h', clock, timeout: 100, failureThreshold: 1 });

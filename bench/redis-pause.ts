@@ -8,7 +8,9 @@
  * - **paused**: the server is frozen (`SIGSTOP`): it keeps the connections and reads nothing. The
  *   store notices when a command takes longer than commandTimeout, and decides locally. Counted:
  *   the commands and bytes the store sent to the frozen server, from the freeze until the store
- *   gave up on it, and in all while the server stayed frozen (another second). Then the server runs
+ *   gave up on it, and in all while the server stayed frozen (another second); and, checked on
+ *   every event-loop turn of the freeze, the most commands unanswered at once (those in flight when
+ *   the server froze included: the proxy counts Redis's answers too). Then the server runs
  *   again (`SIGCONT`); measured: the time until the store shares state again (its `storeStatus`
  *   event).
  * - **restarted**: the server is killed and started again; measured: the time from the new server
@@ -21,7 +23,7 @@ import { Breaker } from '../lib/core/index.js';
 import { RedisStore } from '../lib/redis/index.js';
 import { startProxy } from '../test/redis/helpers/proxy.js';
 import { startBenchRedis } from './redis.js';
-import { type CaseResult, type Check, type Row, max, median, min, sleep, tick } from './harness.js';
+import { type CaseResult, type Check, type Row, max, median, min, tick } from './harness.js';
 import { ok } from './subjects.js';
 
 const TITLE_SENT = 'Redis frozen (SIGSTOP) under load: commands sent to it until the store gave up';
@@ -48,9 +50,11 @@ function skipped(reason: string): CaseResult {
   };
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
+/** Waits for `condition`, calling `sample` on every event-loop turn meanwhile. */
+async function until(condition: () => boolean, what: string, sample?: () => void): Promise<void> {
   const deadline = Date.now() + GUARD_MS;
   while (!condition()) {
+    sample?.();
     if (Date.now() > deadline) throw new Error(`case 10: timed out waiting for ${what}`);
     await tick();
   }
@@ -88,6 +92,7 @@ export async function runRedisPause(scale: number): Promise<CaseResult> {
   const sentCommands: number[] = [];
   const sentBytes: number[] = [];
   const frozenCommands: number[] = [];
+  const unanswered: number[] = [];
   const afterPause: number[] = [];
   const afterRestart: number[] = [];
   try {
@@ -98,13 +103,22 @@ export async function runRedisPause(scale: number): Promise<CaseResult> {
       const load = calls;
       await until(() => calls > load + 1_000, 'calls to flow');
       const before = proxy.sent();
+      let most = 0;
+      const sample = () => (most = Math.max(most, proxy.unanswered()));
       redis.pause();
-      await until(() => store.status === 'degraded', 'the store to give up on a frozen Redis');
+      await until(
+        () => store.status === 'degraded',
+        'the store to give up on a frozen Redis',
+        sample,
+      );
       const atGiveUp = proxy.sent();
       sentCommands.push(atGiveUp.commands - before.commands);
       sentBytes.push(atGiveUp.bytes - before.bytes);
-      await sleep(FROZEN_MS);
+      const thawAt = Date.now() + FROZEN_MS;
+      await until(() => Date.now() >= thawAt, 'the freeze to end', sample);
+      sample();
       frozenCommands.push(proxy.sent().commands - before.commands);
+      unanswered.push(most);
       const resumed = performance.now();
       redis.resume();
       await until(() => store.status === 'shared', 'the store to share again after SIGCONT');
@@ -152,7 +166,8 @@ export async function runRedisPause(scale: number): Promise<CaseResult> {
         `after SIGCONT ${ms(median(afterPause))}, after a restart ${ms(median(afterRestart))} ` +
         `(medians of ${afterPause.length} rounds); commands sent to the frozen Redis until the ` +
         `store gave up: median ${count(median(sentCommands))}, max ${count(max(sentCommands))} ` +
-        `(${count(max(frozenCommands))} in all while frozen)`,
+        `(${count(max(frozenCommands))} in all while frozen; at most ${count(max(unanswered))} ` +
+        `unanswered at once)`,
     },
   ];
   return {
@@ -160,6 +175,7 @@ export async function runRedisPause(scale: number): Promise<CaseResult> {
       row('10a', TITLE_SENT, 'RedisStore (commands)', sentCommands, count),
       row('10a', TITLE_SENT, 'RedisStore (bytes)', sentBytes, kb),
       row('10a', TITLE_SENT, 'RedisStore (commands, in all while frozen)', frozenCommands, count),
+      row('10a', TITLE_SENT, 'RedisStore (most commands unanswered at once)', unanswered, count),
       row('10b', TITLE_RESYNC, 'after SIGCONT', afterPause, ms),
       row('10b', TITLE_RESYNC, 'after a restart (from PING answered)', afterRestart, ms),
     ],

@@ -39,7 +39,13 @@ export interface RedisStoreOptions {
    * falls back to deciding locally. @default 500
    */
   commandTimeout?: number;
-  /** While degraded, how often to check whether Redis is back. @default 1_000 */
+  /**
+   * While degraded, how often to ask Redis whether it is back. Any answer from Redis (one to a
+   * command that had timed out, say) also ends the outage, once it is 50 ms old; outages that
+   * follow each other (each less than retryInterval after the store shared again) wait 50 ms more
+   * each, up to retryInterval, as ioredis spaces reconnections.
+   * @default 1_000
+   */
   retryInterval?: number;
   /** Keys expire after this long without a write, so nothing stays in Redis forever. @default 86_400_000 (1 day) */
   keyTtl?: number;
@@ -204,6 +210,15 @@ export class RedisStore implements CircuitStore {
   /** Marks the configurations this instance shares used (see `staleConfigAfter`). */
   private readonly touchTimer: ReturnType<typeof setInterval>;
   private pinging = false;
+  /**
+   * Outages in a row, each starting less than retryInterval after the store shared again: they
+   * space re-synchronisations out, as ioredis spaces reconnections (see `retryInterval`).
+   */
+  private outages = 0;
+  /** When the store last became shared, and the earliest it may again (performance.now(), ms). */
+  private sharedAt = -Infinity;
+  private resyncAt = 0;
+  private resyncTimer: ReturnType<typeof setTimeout> | undefined;
   private currentStatus: RedisStoreStatus = 'connecting';
   private retryTimer: ReturnType<typeof setInterval> | undefined;
   private startTimer: ReturnType<typeof setTimeout> | undefined;
@@ -399,6 +414,7 @@ export class RedisStore implements CircuitStore {
     clearInterval(this.retryTimer);
     clearInterval(this.configTimer);
     clearInterval(this.touchTimer);
+    clearTimeout(this.resyncTimer);
     const closed = new Error('Redis store is closed');
     for (const waiter of this.limit.clear()) waiter.fail(closed);
     for (const set of this.circuits.values()) for (const c of set) c.setShared(false);
@@ -473,7 +489,7 @@ export class RedisStore implements CircuitStore {
             this.limit.release();
             // Redis answers again (a late answer to a command that timed out, say): it is back.
             // Without this, a Redis that was paused would wait for the next retry to be noticed.
-            if (answered && this.currentStatus === 'degraded') void this.resync();
+            if (answered) this.answeredWhileDegraded();
           });
       };
       if (this.limit.free) start();
@@ -526,6 +542,9 @@ export class RedisStore implements CircuitStore {
     if (this.currentStatus === 'degraded' || this.currentStatus === 'closed') return;
     const wasConnecting = this.currentStatus === 'connecting';
     this.currentStatus = 'degraded';
+    const now = performance.now();
+    this.outages = now - this.sharedAt < this.retryInterval ? this.outages + 1 : 1;
+    this.resyncAt = now + Math.min(50 * this.outages, this.retryInterval);
     this.logger.warn(
       `[nestjs-circuit-breaker] Redis store ${wasConnecting ? 'could not reach' : 'lost'} Redis ` +
         `(${describeError(error)}); breakers decide locally until it is back`,
@@ -680,7 +699,26 @@ export class RedisStore implements CircuitStore {
   private pinged(answered: boolean): void {
     this.pinging = false;
     this.limit.release();
-    if (answered) void this.resync();
+    if (answered) this.answeredWhileDegraded();
+  }
+
+  /**
+   * Redis answered while the store is degraded: re-synchronise now, or once the outage is
+   * `50 ms × outages in a row` old (at most retryInterval), so that a Redis whose answers hover
+   * around commandTimeout does not make the breakers switch back and forth on every command.
+   */
+  private answeredWhileDegraded(): void {
+    if (this.currentStatus !== 'degraded') return;
+    const wait = this.resyncAt - performance.now();
+    if (wait <= 0) {
+      void this.resync();
+    } else if (this.resyncTimer === undefined) {
+      this.resyncTimer = setTimeout(() => {
+        this.resyncTimer = undefined;
+        void this.resync();
+      }, wait);
+      this.resyncTimer.unref?.();
+    }
   }
 
   /** Reads every circuit's fleet state again, then switches back to shared decisions. */
@@ -710,6 +748,7 @@ export class RedisStore implements CircuitStore {
       if ((this.currentStatus as RedisStoreStatus) === 'closed') return;
       const wasDegraded = this.currentStatus === 'degraded';
       this.currentStatus = 'shared';
+      this.sharedAt = performance.now();
       clearTimeout(this.startTimer);
       clearInterval(this.retryTimer);
       this.retryTimer = undefined;

@@ -40,10 +40,11 @@ export interface RedisStoreOptions {
    */
   commandTimeout?: number;
   /**
-   * While degraded, how often to ask Redis whether it is back. Any answer from Redis (one to a
-   * command that had timed out, say) also ends the outage, once it is 50 ms old; outages that
-   * follow each other (each less than retryInterval after the store shared again) wait 50 ms more
-   * each, up to retryInterval, as ioredis spaces reconnections.
+   * While degraded, how often to ask Redis (`PING`) whether it is back. A late answer to an
+   * earlier command makes the store ask at once. The answer to that question ends the outage,
+   * once it is 50 ms old; outages that follow each other (each less than retryInterval after the
+   * store shared again) wait 50 ms more each, up to retryInterval, as ioredis spaces
+   * reconnections.
    * @default 1_000
    */
   retryInterval?: number;
@@ -487,9 +488,10 @@ export class RedisStore implements CircuitStore {
           )
           .finally(() => {
             this.limit.release();
-            // Redis answers again (a late answer to a command that timed out, say): it is back.
-            // Without this, a Redis that was paused would wait for the next retry to be noticed.
-            if (answered) this.answeredWhileDegraded();
+            // An answer while degraded (a late one, to a command that timed out): Redis may be
+            // back. Ask it now rather than at the next retry; a fresh PING is the evidence (this
+            // answer may only have been read late, by a busy event loop).
+            if (answered && this.currentStatus === 'degraded') this.probeRedis();
           });
       };
       if (this.limit.free) start();
@@ -678,7 +680,11 @@ export class RedisStore implements CircuitStore {
     }
   }
 
-  /** While degraded: asks Redis whether it is back (one question at a time, holding a slot). */
+  /**
+   * While degraded: asks Redis whether it is back (one question at a time, holding a slot until
+   * Redis answers: a PING to a Redis that stopped reading waits with the rest, and its answer is
+   * the first sign that it reads again).
+   */
   private probeRedis(): void {
     if (
       this.currentStatus !== 'degraded' ||
@@ -703,7 +709,7 @@ export class RedisStore implements CircuitStore {
   }
 
   /**
-   * Redis answered while the store is degraded: re-synchronise now, or once the outage is
+   * Redis answered a PING while the store is degraded: re-synchronise now, or once the outage is
    * `50 ms × outages in a row` old (at most retryInterval), so that a Redis whose answers hover
    * around commandTimeout does not make the breakers switch back and forth on every command.
    */

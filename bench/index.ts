@@ -19,6 +19,7 @@ import { runLongRun } from './long-run.js';
 import { runNestRoute } from './nest-route.js';
 import { runOpen } from './open.js';
 import { runRedisFleet } from './redis-fleet.js';
+import { runRedisPause } from './redis-pause.js';
 import { runRedisStore } from './redis-store.js';
 
 const cases: Record<string, (scale: number) => Promise<CaseResult>> = {
@@ -31,6 +32,7 @@ const cases: Record<string, (scale: number) => Promise<CaseResult>> = {
   '7': runNestRoute,
   '8': runRedisStore,
   '9': runRedisFleet,
+  '10': runRedisPause,
 };
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');

@@ -18,7 +18,13 @@ import {
   REJECTED_OPEN,
   type StoreStatus,
 } from '../core/store/circuit-store.js';
-import type { RedisStore } from './redis.store.js';
+import type { SharedConfig } from './circuit-config.js';
+import {
+  type CircuitConfigMismatchError,
+  isCircuitConfigMismatchError,
+} from './config-mismatch.error.js';
+import type { Waiter } from './in-flight-limit.js';
+import type { OutcomeCounts, RedisStore } from './redis.store.js';
 import { OutcomeBatch } from './outcome-batch.js';
 import type { ScriptConfig } from './scripts.js';
 
@@ -36,6 +42,15 @@ export interface FleetReply {
   readonly id: string;
   /** Why the last transition happened. */
   readonly reason: string;
+  /** The configuration JSON this call replaced in Redis ('' if none). */
+  readonly replaced: string;
+}
+
+/** The fleet's state as a MISMATCH answer reports it, for a circuit that never shared it. */
+export interface FleetHint {
+  readonly state: CircuitState;
+  readonly remaining: number;
+  readonly failedProbes: number;
 }
 
 /** Fleet probe leases held by calls in flight that the breaker admitted in one generation. */
@@ -105,10 +120,31 @@ export class RedisCircuit implements CircuitHandle {
   readonly name: string;
   /** @internal The circuit's keys, in the scripts' KEYS order. */
   readonly keys: readonly string[];
+  /** @internal The configuration Redis should hold for this circuit. */
+  readonly config: ScriptConfig;
+  /** @internal Its JSON, sent only when Redis asks for it. */
+  readonly configJson: string;
+  /** @internal Its fingerprint, sent with every script call. */
+  readonly fingerprint: string;
   private readonly local: Circuit;
-  private readonly baseConfig: Omit<ScriptConfig, 'rnd' | 'cn'>;
+  /** Identifies the circuit if this instance's call creates it in Redis. */
+  private readonly newId = randomBytes(8).toString('hex');
   private fleet: Fleet | undefined;
+  /** Whether decisions are the fleet's: the store reaches Redis, and the configurations match. */
   private shared: boolean;
+  /** Whether the store reaches Redis. */
+  private storeShared: boolean;
+  /** Set while the configuration in Redis differs from this instance's. */
+  private mismatch: CircuitConfigMismatchError | undefined;
+  private readonly counts: OutcomeCounts;
+  /** Whether the batch waits for a free slot (see `maxInFlight`). */
+  private awaitingSlot = false;
+  private readonly batchTurn: Waiter = {
+    start: () => {
+      this.awaitingSlot = false;
+      this.flush();
+    },
+  };
   private bound = true;
   private epoch: number;
   /**
@@ -149,8 +185,15 @@ export class RedisCircuit implements CircuitHandle {
   constructor(
     private readonly store: RedisStore,
     private readonly binding: CircuitBinding,
+    shared: SharedConfig,
+    mismatch: CircuitConfigMismatchError | undefined,
   ) {
     this.name = binding.name;
+    this.config = shared.config;
+    this.configJson = shared.json;
+    this.fingerprint = shared.fingerprint;
+    this.counts = store.outcomes;
+    this.mismatch = mismatch;
     const tag = `${store.prefix}{${binding.name}}`;
     this.keys = [tag, `${tag}:leases`, `${tag}:ring`, `${tag}:buckets`, `${tag}:sources`];
     this.local = new Circuit({
@@ -169,43 +212,19 @@ export class RedisCircuit implements CircuitHandle {
     this.epoch = this.localGeneration = this.local.currentGeneration;
     this.effective = this.local.currentState;
     this.since = binding.clock.now();
-    this.shared = store.status === 'shared';
+    this.storeShared = store.status === 'shared';
+    this.shared = this.storeShared && mismatch === undefined;
     this.ownDecided = !this.shared || this.local.currentState !== CircuitState.Closed;
-    const c = binding.config;
-    const p = c.policy;
-    const backoff = typeof c.backoff === 'object' ? c.backoff : undefined;
-    this.baseConfig = {
-      nm: binding.name,
-      ch: store.channel,
-      k: p.kind,
-      t: p.kind === 'consecutive' ? p.failureThreshold : 0,
-      n: p.kind === 'count-window' || p.kind === 'slow-call' ? p.windowSize : 0,
-      m: p.kind === 'consecutive' ? 0 : p.minimumCalls,
-      r: p.kind === 'consecutive' ? 0 : p.failureRateThreshold,
-      wd: p.kind === 'time-window' ? p.windowDuration : 0,
-      wb: p.kind === 'time-window' ? p.windowBuckets : 0,
-      sd: p.kind === 'slow-call' ? p.slowCallDuration : 0,
-      sr: p.kind === 'slow-call' ? p.slowCallRateThreshold : 0,
-      q: store.quorum,
-      hm: c.halfOpenMaxCalls,
-      pe: Math.ceil(c.probeExpiry),
-      od: c.openDuration,
-      mu: backoff?.multiplier ?? 0,
-      mx: backoff?.maxDuration ?? c.openDuration,
-      ji: backoff?.jitter ?? 0,
-      ttl: store.keyTtl,
-      nid: randomBytes(8).toString('hex'),
-    };
   }
 
-  /** @internal The configuration for a script call, with a fresh random draw. */
-  scriptConfig(): string {
+  /**
+   * @internal A script call's own arguments (ARGV 4 to 6): a fresh random draw for the jitter, a
+   * custom backoff's next period (-1: none), and the id for a circuit this call creates.
+   */
+  callArgs(): [number, number, string] {
     const backoff = this.binding.config.backoff;
-    const custom = typeof backoff === 'function';
-    return JSON.stringify({
-      ...this.baseConfig,
-      rnd: this.binding.random(),
-      cn: custom
+    const custom =
+      typeof backoff === 'function'
         ? Math.ceil(
             openPeriod(
               this.binding.config.openDuration,
@@ -214,8 +233,13 @@ export class RedisCircuit implements CircuitHandle {
               this.binding.random,
             ),
           )
-        : -1,
-    } satisfies ScriptConfig);
+        : -1;
+    return [this.binding.random(), custom, this.newId];
+  }
+
+  /** @internal Whether the configuration in Redis differs from this instance's. */
+  get mismatched(): boolean {
+    return this.mismatch !== undefined;
   }
 
   // --- CircuitHandle -----------------------------------------------------------------------------
@@ -275,10 +299,12 @@ export class RedisCircuit implements CircuitHandle {
     let reply: FleetReply;
     try {
       reply = await this.store.run('acquire', this, [lease]);
-    } catch {
+    } catch (error) {
       // Redis could not answer: the store is degraded now, and the call is decided locally. A slow
       // Redis may still run the request and grant the lease: it is released once Redis is back.
-      this.unsent.push({ generation: -1, lease, kind: 'I' });
+      // (A configuration that differs: Redis changed nothing, and this circuit decides alone.)
+      if (!isCircuitConfigMismatchError(error))
+        this.unsent.push({ generation: -1, lease, kind: 'I' });
       return this.localAcquire();
     }
     if (!this.bound) {
@@ -384,7 +410,7 @@ export class RedisCircuit implements CircuitHandle {
     this.ackRound++;
     this.probes.clear();
     this.unsent = [];
-    this.dropBatch();
+    this.dropBatch('stale');
     this.local.unbind();
     this.store.unbind(this);
   }
@@ -397,9 +423,43 @@ export class RedisCircuit implements CircuitHandle {
 
   /** @internal The store gained or lost Redis. */
   setShared(shared: boolean, error?: unknown): void {
+    this.storeShared = shared;
+    this.applyShared(error);
+  }
+
+  /**
+   * @internal The configuration in Redis differs from this instance's (`error`), or matches again
+   * (`undefined`). `hint`: the fleet's state, for a circuit that has not shared it yet.
+   */
+  setMismatch(error: CircuitConfigMismatchError | undefined, hint?: FleetHint): void {
+    const was = this.mismatch;
+    this.mismatch = error;
+    if (
+      error !== undefined &&
+      was === undefined &&
+      this.fleet === undefined &&
+      hint !== undefined
+    ) {
+      // Deciding alone from the start: begin where the fleet is (an outage it knows stays known).
+      if (this.bound && this.local.currentState === CircuitState.Closed) {
+        this.local.adopt(hint.state, hint.remaining, hint.failedProbes);
+      }
+    }
+    if (error !== undefined && was === undefined && !this.shared && this.bound) {
+      // Already deciding alone (the store has not reached Redis yet, say): the status is the same,
+      // the reason is new, and must be seen.
+      this.binding.onStoreStatus?.('degraded', error);
+      return;
+    }
+    this.applyShared(error);
+  }
+
+  /** Decides on the fleet's circuit or on the own one, as the store and the configuration allow. */
+  private applyShared(error: unknown): void {
+    const shared = this.storeShared && this.mismatch === undefined;
     if (this.shared === shared || !this.bound) return;
     this.shared = shared;
-    this.dropBatch();
+    this.dropBatch(this.mismatch !== undefined ? 'mismatch' : 'unavailable');
     if (shared) {
       // Probes that ended while Redis was away: their leases are still taken in Redis.
       const unsent = this.unsent;
@@ -417,7 +477,7 @@ export class RedisCircuit implements CircuitHandle {
       }
     }
     this.bump('remote');
-    this.binding.onStoreStatus?.(shared ? 'shared' : 'degraded', error);
+    this.binding.onStoreStatus?.(shared ? 'shared' : 'degraded', error ?? this.mismatch);
   }
 
   /** @internal Takes the fleet's state as Redis has it now, whatever this copy believed. */
@@ -463,7 +523,7 @@ export class RedisCircuit implements CircuitHandle {
     for (const [epoch, held] of this.probes) {
       if (held.id !== reply.id || held.generation !== reply.generation) this.probes.delete(epoch);
     }
-    if (this.batchGeneration !== -1) this.dropBatch();
+    if (this.batchGeneration !== -1) this.dropBatch('stale');
     const reason = REASONS.has(reply.reason) ? (reply.reason as TransitionReason) : 'remote';
     // A manual transition is the whole fleet's: it applies to this instance's own circuit too.
     if (reason === 'isolate' || reason === 'disable' || reason === 'reset') {
@@ -584,9 +644,19 @@ export class RedisCircuit implements CircuitHandle {
   /** Queues an outcome; everything queued in one event-loop turn goes to Redis in one script. */
   private enqueue(generation: number, kind: 'S' | 'F', duration: number): void {
     if (this.batchGeneration !== generation) {
-      this.dropBatch();
+      this.dropBatch('stale');
       this.batchGeneration = generation;
     }
+    const counts = this.counts;
+    counts.queued++;
+    if (this.awaitingSlot && kind === 'S' && this.batch.work >= MAX_BATCH) {
+      // Redis is slow to answer (every slot taken) and this batch is full: a failure still goes
+      // (the fleet's trip must not miss it, and after it no new call is admitted until Redis has
+      // counted it), a success does not.
+      counts.overflow++;
+      return;
+    }
+    counts.pending++;
     this.batch.add(kind === 'F', duration);
     if (this.batch.work >= MAX_BATCH) {
       this.flush();
@@ -603,24 +673,38 @@ export class RedisCircuit implements CircuitHandle {
   }
 
   private flush(): void {
+    // Its turn comes when a slot is free (the store calls this again); it sends all there is then.
+    if (this.awaitingSlot) return;
     const batch = this.batch;
-    const failures = batch.failures;
-    const outcomes = batch.outcomes === 0 ? '' : batch.encode();
-    batch.clear();
-    if (!this.bound || !this.shared || outcomes === '') {
-      this.acknowledge(0);
+    if (!this.bound || !this.shared || batch.outcomes === 0) {
+      this.dropBatch(this.bound ? 'unavailable' : 'stale');
       return;
     }
+    if (!this.store.slotForBatch(this.batchTurn)) {
+      this.awaitingSlot = true;
+      return;
+    }
+    const failures = batch.failures;
+    const sent = batch.outcomes;
+    const outcomes = batch.encode();
+    batch.clear();
     this.sentFailures += failures;
     const round = this.ackRound;
+    const counts = this.counts;
     this.store
       .run('record', this, [this.batchGeneration, this.store.instanceId, outcomes])
       .then(
         (reply) => {
+          counts.pending -= sent;
+          counts.recorded += sent;
           this.adopt(reply);
           this.actOnOwnVerdict();
         },
-        () => undefined,
+        (error: unknown) => {
+          counts.pending -= sent;
+          if (isCircuitConfigMismatchError(error)) counts.mismatch += sent;
+          else counts.unavailable += sent;
+        },
       )
       .finally(() => this.acknowledge(round === this.ackRound ? failures : 0));
   }
@@ -651,9 +735,18 @@ export class RedisCircuit implements CircuitHandle {
     for (const wake of waiters) wake();
   }
 
-  /** Drops queued outcomes (their generation is over, or Redis is gone). */
-  private dropBatch(): void {
-    this.batch.clear();
+  /** Drops queued outcomes (their generation is over, or Redis is gone), counting them. */
+  private dropBatch(reason: 'unavailable' | 'mismatch' | 'stale'): void {
+    const n = this.batch.outcomes;
+    if (n > 0) {
+      this.counts.pending -= n;
+      this.counts[reason] += n;
+      this.batch.clear();
+    }
+    if (this.awaitingSlot) {
+      this.awaitingSlot = false;
+      this.store.cancelBatch(this.batchTurn);
+    }
     this.acknowledge(0);
   }
 

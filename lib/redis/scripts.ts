@@ -7,14 +7,38 @@
  * KEYS: 1 the circuit hash, 2 the probe leases (sorted set, score = expiry), 3 the count-window
  * ring (a string, one byte per call), 4 the time-window buckets (hash), 5 the instances that
  * contributed failures since the circuit last closed (set, for the quorum).
- * ARGV[1]: the configuration as JSON (see `ScriptConfig`); the rest depends on the script.
  *
- * Every script answers `{ state, generation, remainingOpenMs, failedProbes, extra1, extra2, id, reason }`,
- * where `id` identifies this incarnation of the circuit (it changes if the keys expired or Redis lost
- * them, which also restarts the generation count) and `reason` is why the last transition happened.
+ * The circuit's configuration (`ScriptConfig`, as JSON) lives in its hash, with its fingerprint
+ * (fields `cj`, `cf`) and when an instance using it last wrote (`cu`, ms by Redis's clock); it
+ * expires with the rest. A call carries only the fingerprint:
+ *
+ * ARGV: 1 the caller's fingerprint, 2 the caller's configuration JSON or '' (sent only when the
+ * circuit asked for it), 3 staleConfigAfter in ms (with 2), 4 a random draw in [0, 1) for the
+ * jitter, 5 a custom backoff's period for the next failed probe, computed by the caller (-1: none),
+ * 6 an id for the circuit, used only if this call creates it (so a re-created circuit is
+ * recognised); 7 and on depend on the script.
+ *
+ * Before anything else, every script compares fingerprints:
+ * - equal: the script runs with the stored configuration;
+ * - no configuration stored (a new circuit, keys expired, Redis lost them), and none sent: it
+ *   answers `{ 'NOCONFIG' }` and changes nothing; the caller sends again with its configuration;
+ * - a different one stored: it answers `{ 'MISMATCH', storedJson, idleMs, state, remainingOpenMs,
+ *   failedProbes }` and changes nothing (idleMs: since an instance using the stored one wrote),
+ *   unless the caller sent its configuration and the stored one has been idle for
+ *   staleConfigAfter: then the caller's replaces it (the trip policy's window starts afresh; the
+ *   state, open period and leases stay);
+ * - when a configuration is written, it is published: `{ n = name, c = fingerprint, cj = json }`.
+ *
+ * While an instance shares a circuit, it also marks the configuration used every
+ * staleConfigAfter / 4 (`TOUCH`), so that "idle" means no running instance uses it, not no traffic.
+ *
+ * Every other answer is `{ state, generation, remainingOpenMs, failedProbes, extra1, extra2, id,
+ * reason, replaced }`, where `id` identifies this incarnation of the circuit (it changes if the
+ * keys expired or Redis lost them, which also restarts the generation count), `reason` is why the
+ * last transition happened, and `replaced` the configuration JSON this call replaced ('' if none).
  */
 
-/** The configuration every script receives, as JSON. Short keys keep the payload small. */
+/** The configuration Redis keeps with a circuit, as JSON. Short keys keep it small. */
 export interface ScriptConfig {
   /** circuit name */
   nm: string;
@@ -46,55 +70,53 @@ export interface ScriptConfig {
   pe: number;
   /** openDuration, ms */
   od: number;
-  /** backoff multiplier (0: no backoff) */
+  /** backoff multiplier (0: no backoff, or a custom one) */
   mu: number;
   /** backoff maxDuration, ms */
   mx: number;
   /** backoff jitter */
   ji: number;
-  /** a random draw in [0, 1) for the jitter */
-  rnd: number;
-  /** a custom backoff's period for the next failed probe, computed by the client (-1: none) */
-  cn: number;
+  /** 1: a custom backoff function (its periods come with each call, ARGV 5) */
+  cb: number;
   /** key time-to-live, ms */
   ttl: number;
-  /** an id for the circuit, used only if this call creates it (so a re-created circuit is recognised) */
-  nid: string;
 }
 
 const PRELUDE = `
 local H, L, R, B, S = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local cfg = cjson.decode(ARGV[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rnd, cn, nid = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local cfg, replaced
 
 local function load()
   local v = redis.call('HMGET', H, 's', 'g', 'ou', 'fp', 'c', 'ps', 'wn', 'wf', 'ws', 'wi', 'wh', 'id', 'r')
   if not v[1] then
-    return { s = 'CLOSED', g = 0, ou = 0, fp = 0, c = 0, ps = 0, wn = 0, wf = 0, ws = 0, wi = 0, wh = -1, id = cfg.nid, r = 'reset' }
+    return { s = 'CLOSED', g = 0, ou = 0, fp = 0, c = 0, ps = 0, wn = 0, wf = 0, ws = 0, wi = 0, wh = -1, id = nid, r = 'reset' }
   end
   return {
     s = v[1], g = tonumber(v[2]), ou = tonumber(v[3]), fp = tonumber(v[4]), c = tonumber(v[5]),
     ps = tonumber(v[6]), wn = tonumber(v[7]), wf = tonumber(v[8]), ws = tonumber(v[9]),
-    wi = tonumber(v[10]), wh = tonumber(v[11]), id = v[12] or cfg.nid, r = v[13] or 'remote'
+    wi = tonumber(v[10]), wh = tonumber(v[11]), id = v[12] or nid, r = v[13] or 'remote'
   }
 end
 
 local function save(st)
   redis.call('HSET', H, 's', st.s, 'g', st.g, 'ou', st.ou, 'fp', st.fp, 'c', st.c, 'ps', st.ps,
-    'wn', st.wn, 'wf', st.wf, 'ws', st.ws, 'wi', st.wi, 'wh', st.wh, 'id', st.id, 'r', st.r)
+    'wn', st.wn, 'wf', st.wf, 'ws', st.ws, 'wi', st.wi, 'wh', st.wh, 'id', st.id, 'r', st.r,
+    'cu', now)
   for _, key in ipairs({ H, L, R, B, S }) do redis.call('PEXPIRE', key, cfg.ttl) end
 end
 
 local function reply(st, a, b)
-  return { st.s, st.g, math.max(0, st.ou - now), st.fp, a or 0, b or 0, st.id, st.r }
+  return { st.s, st.g, math.max(0, st.ou - now), st.fp, a or 0, b or 0, st.id, st.r, replaced }
 end
 
 local function period(attempt)
-  if attempt > 0 and cfg.cn >= 0 then return cfg.cn end
+  if attempt > 0 and cn >= 0 then return cn end
   if cfg.mu == 0 then return cfg.od end
   local grown = math.min(cfg.od * cfg.mu ^ math.min(attempt, 64), cfg.mx)
-  return math.max(1, math.floor(math.min(cfg.mx, grown * (1 + cfg.ji * (2 * cfg.rnd - 1)))))
+  return math.max(1, math.floor(math.min(cfg.mx, grown * (1 + cfg.ji * (2 * rnd - 1)))))
 end
 
 local function move(st, to, reason)
@@ -204,9 +226,32 @@ local function record(st, failed, slow, source)
   if st.ws > 0 and st.ws / st.wn >= cfg.sr then return 'slow-call-rate' end
   return nil
 end
+
+-- The configuration: the stored one if the caller's fingerprint is its, else see the file's comment.
+local stored = redis.call('HMGET', H, 'cf', 'cj', 'cu')
+if not stored[2] then stored[1] = false end
+if stored[1] == ARGV[1] then
+  cfg, replaced = cjson.decode(stored[2]), ''
+else
+  local idle = now - (tonumber(stored[3]) or 0)
+  if ARGV[2] == '' or (stored[1] and idle < tonumber(ARGV[3])) then
+    if not stored[1] then return { 'NOCONFIG' } end
+    local v = redis.call('HMGET', H, 's', 'ou', 'fp')
+    return { 'MISMATCH', stored[2], idle, v[1] or 'CLOSED',
+      math.max(0, (tonumber(v[2]) or 0) - now), tonumber(v[3]) or 0 }
+  end
+  cfg, replaced = cjson.decode(ARGV[2]), stored[2] or ''
+  redis.call('HSET', H, 'cf', ARGV[1], 'cj', ARGV[2])
+  if stored[1] then
+    -- Another trip policy (or other parameters): its window starts afresh.
+    redis.call('HSET', H, 'c', 0, 'wn', 0, 'wf', 0, 'ws', 0, 'wi', 0, 'wh', -1)
+    redis.call('DEL', R, B, S)
+  end
+  redis.call('PUBLISH', cfg.ch, cjson.encode({ n = cfg.nm, c = ARGV[1], cj = ARGV[2] }))
+end
 `;
 
-/** Reads the circuit (creating it if absent) after the transitions that are due. ARGV: config. */
+/** Reads the circuit (creating it if absent) after the transitions that are due. No ARGV of its own. */
 export const SYNC = `${PRELUDE}
 local st = load()
 advance(st)
@@ -216,24 +261,24 @@ return reply(st)
 
 /**
  * Records outcomes of calls admitted while CLOSED, in order, and opens the circuit if the policy
- * says so and the failures come from `quorum` distinct instances. ARGV: config, generation the
+ * says so and the failures come from `quorum` distinct instances. ARGV 7 on: generation the
  * calls were admitted in (-1: before the instance knew the fleet's state; they count if the circuit
  * is CLOSED), instance id, outcomes run-length encoded as "S20000;F1;S3" (see `OutcomeBatch`: S
  * success, F failure; s and f the same from slow calls, under the slow-call policy).
  */
 export const RECORD = `${PRELUDE}
 local st = load()
-local gen = tonumber(ARGV[2])
+local gen = tonumber(ARGV[7])
 if (gen == -1 or st.g == gen) and st.s == 'CLOSED' then
   local opened = false
-  for kind, count in string.gmatch(ARGV[4], '([SFsf])(%d+)') do
+  for kind, count in string.gmatch(ARGV[9], '([SFsf])(%d+)') do
     local failed = kind == 'F' or kind == 'f'
     local slow = cfg.k == 'slow-call' and (kind == 's' or kind == 'f')
     local n = tonumber(count)
     -- Under the consecutive policy a success only resets the count: a run of them is one success.
     if cfg.k == 'consecutive' and not failed then n = 1 end
     for _ = 1, n do
-      local reason = record(st, failed, slow, ARGV[3])
+      local reason = record(st, failed, slow, ARGV[8])
       if reason and quorum() then
         open(st, reason, 0)
         opened = true
@@ -249,7 +294,7 @@ return reply(st)
 
 /**
  * Admits a call: in HALF_OPEN, takes a probe lease that expires after probeExpiry, if fewer than
- * halfOpenMaxCalls probes are out. ARGV: config, lease id. Extra answers: admitted (0/1), and when
+ * halfOpenMaxCalls probes are out. ARGV 7: lease id. Extra answers: admitted (0/1), and when
  * refused in HALF_OPEN, the ms until the earliest lease expires.
  */
 export const ACQUIRE = `${PRELUDE}
@@ -260,7 +305,7 @@ if st.s == 'CLOSED' or st.s == 'DISABLED' then
   admitted = 1
 elseif st.s == 'HALF_OPEN' then
   if redis.call('ZCARD', L) + st.ps < cfg.hm then
-    redis.call('ZADD', L, now + cfg.pe, ARGV[2])
+    redis.call('ZADD', L, now + cfg.pe, ARGV[7])
     admitted = 1
   else
     local first = redis.call('ZRANGE', L, 0, 0, 'WITHSCORES')
@@ -272,22 +317,22 @@ return reply(st, admitted, wait)
 `;
 
 /**
- * Settles a probe. ARGV: config, generation, lease id, outcome (S success, F failure, I no verdict:
+ * Settles a probe. ARGV 7 on: generation, lease id, outcome (S success, F failure, I no verdict:
  * the lease is freed for another probe). Generation -1 with outcome I frees the lease in whatever
  * generation it is: for a lease asked for whose answer was lost (Redis may have granted it after the
  * request timed out). Every transition deletes the leases, so a lease present is of this generation.
  */
 export const PROBE = `${PRELUDE}
 local st = load()
-local gen = tonumber(ARGV[2])
-local any = gen == -1 and ARGV[4] == 'I'
+local gen = tonumber(ARGV[7])
+local any = gen == -1 and ARGV[9] == 'I'
 if (any or st.g == gen) and st.s == 'HALF_OPEN' then
   advance(st)
-  if (any or st.g == gen) and redis.call('ZREM', L, ARGV[3]) == 1 then
-    if ARGV[4] == 'S' then
+  if (any or st.g == gen) and redis.call('ZREM', L, ARGV[8]) == 1 then
+    if ARGV[9] == 'S' then
       st.ps = st.ps + 1
       if st.ps >= cfg.hm then close(st, 'probes-succeeded') end
-    elseif ARGV[4] == 'F' then
+    elseif ARGV[9] == 'F' then
       open(st, 'probe-failed', st.fp + 1)
     end
   end
@@ -296,16 +341,31 @@ save(st)
 return reply(st)
 `;
 
-/** A manual transition, fleet-wide. ARGV: config, target state, reason. */
+/** A manual transition, fleet-wide. ARGV 7 on: target state, reason. */
 export const TRANSITION = `${PRELUDE}
 local st = load()
-if ARGV[2] == 'CLOSED' then
-  close(st, ARGV[3])
-elseif st.s ~= ARGV[2] then
+if ARGV[7] == 'CLOSED' then
+  close(st, ARGV[8])
+elseif st.s ~= ARGV[7] then
   st.ou, st.fp, st.ps = 0, 0, 0
   redis.call('DEL', L)
-  move(st, ARGV[2], ARGV[3])
+  move(st, ARGV[7], ARGV[8])
 end
 save(st)
 return reply(st)
+`;
+
+/**
+ * Marks the circuit's configuration used (field `cu`) if it is the caller's. KEYS: 1 the circuit
+ * hash. ARGV: 1 the caller's fingerprint. Answers 1 if it is, else 0. It creates nothing and leaves
+ * the keys' expiry as it is: a circuit nobody writes to still expires after keyTtl.
+ */
+export const TOUCH = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('HGET', KEYS[1], 'cf') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'cu', now)
+  return 1
+end
+return 0
 `;

@@ -12,6 +12,13 @@ export interface TestRedis {
   client(): Redis;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /**
+   * Freezes the server (`SIGSTOP`): it keeps its connections open and reads nothing, as a Redis
+   * stuck in a long command, a fork or a VM pause does. Only for a server this process started.
+   */
+  pause(): void;
+  /** Lets a paused server run again (`SIGCONT`). */
+  resume(): void;
 }
 
 export function redisServerAvailable(): boolean {
@@ -92,6 +99,12 @@ export async function startRedis(): Promise<TestRedis> {
       restart: async () => {
         throw new Error('cannot restart an external Redis');
       },
+      pause: () => {
+        throw new Error('cannot pause an external Redis');
+      },
+      resume: () => {
+        throw new Error('cannot resume an external Redis');
+      },
     };
   }
   const port = await freePort();
@@ -132,6 +145,14 @@ export async function startRedis(): Promise<TestRedis> {
     restart: async () => {
       await stopServer();
       await start();
+    },
+    pause: () => {
+      if (child?.exitCode !== null || !child.kill('SIGSTOP'))
+        throw new Error('redis-server is not running');
+    },
+    resume: () => {
+      // SIGKILL (stop()) ends a stopped process too; SIGCONT on one that is not stopped is harmless.
+      child?.kill('SIGCONT');
     },
   };
 }

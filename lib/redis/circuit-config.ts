@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import type { CircuitConfig } from '../core/validate-options.js';
+import type { ScriptConfig } from './scripts.js';
+
+/**
+ * A circuit's configuration as the scripts use it, and its fingerprint. Redis keeps the JSON in the
+ * circuit's hash (fields `cf` fingerprint, `cj` JSON), written once; every script call carries only
+ * the fingerprint.
+ * @internal
+ */
+export interface SharedConfig {
+  readonly config: ScriptConfig;
+  /** `config` as JSON, keys in a fixed order: what Redis stores. */
+  readonly json: string;
+  /** 16 hex digits of the JSON's SHA-256. */
+  readonly fingerprint: string;
+}
+
+/** @internal What the store contributes to every circuit's configuration. */
+export interface StoreConfig {
+  readonly channel: string;
+  readonly quorum: number;
+  readonly keyTtl: number;
+}
+
+/** @internal Builds the shared configuration of the circuit `name`. */
+export function sharedConfig(name: string, c: CircuitConfig, store: StoreConfig): SharedConfig {
+  const p = c.policy;
+  const backoff = typeof c.backoff === 'object' ? c.backoff : undefined;
+  // Every field is always present, in this order, so that equal configurations give equal JSON.
+  const config: ScriptConfig = {
+    nm: name,
+    ch: store.channel,
+    k: p.kind,
+    t: p.kind === 'consecutive' ? p.failureThreshold : 0,
+    n: p.kind === 'count-window' || p.kind === 'slow-call' ? p.windowSize : 0,
+    m: p.kind === 'consecutive' ? 0 : p.minimumCalls,
+    r: p.kind === 'consecutive' ? 0 : p.failureRateThreshold,
+    wd: p.kind === 'time-window' ? p.windowDuration : 0,
+    wb: p.kind === 'time-window' ? p.windowBuckets : 0,
+    sd: p.kind === 'slow-call' ? p.slowCallDuration : 0,
+    sr: p.kind === 'slow-call' ? p.slowCallRateThreshold : 0,
+    q: store.quorum,
+    hm: c.halfOpenMaxCalls,
+    pe: Math.ceil(c.probeExpiry),
+    od: c.openDuration,
+    mu: backoff?.multiplier ?? 0,
+    mx: backoff?.maxDuration ?? c.openDuration,
+    ji: backoff?.jitter ?? 0,
+    cb: typeof c.backoff === 'function' ? 1 : 0,
+    ttl: store.keyTtl,
+  };
+  const json = JSON.stringify(config);
+  const fingerprint = createHash('sha256').update(json).digest('hex').slice(0, 16);
+  return { config, json, fingerprint };
+}
+
+/** One option on which two configurations of a circuit differ. */
+export interface ConfigDifference {
+  /** The option, as a breaker (or `RedisStore`) option is named: `failureThreshold`, `quorum`. */
+  readonly option: string;
+  /** This instance's value; `undefined` when its configuration does not use the option. */
+  readonly local: unknown;
+  /** The value in the configuration Redis holds; `undefined` when that one does not use it. */
+  readonly shared: unknown;
+}
+
+/** The options a configuration uses, by name, with their values. */
+function options(c: Partial<ScriptConfig>): Map<string, unknown> {
+  const out = new Map<string, unknown>([['policy', c.k]]);
+  const add = (option: string, value: unknown) => out.set(option, value);
+  if (c.k === 'consecutive') add('failureThreshold', c.t);
+  if (c.k === 'count-window' || c.k === 'slow-call') add('windowSize', c.n);
+  if (c.k === 'time-window') {
+    add('windowDuration', c.wd);
+    add('windowBuckets', c.wb);
+  }
+  if (c.k !== 'consecutive') {
+    add('minimumCalls', c.m);
+    add('failureRateThreshold', c.r);
+  }
+  if (c.k === 'slow-call') {
+    add('slowCallDuration', c.sd);
+    add('slowCallRateThreshold', c.sr);
+  }
+  add('openDuration', c.od);
+  if (c.cb === 1) add('backoff', 'a function');
+  else if (typeof c.mu === 'number' && c.mu > 0) {
+    add('backoff.multiplier', c.mu);
+    add('backoff.maxDuration', c.mx);
+    add('backoff.jitter', c.ji);
+  } else add('backoff', 'none');
+  add('halfOpenMaxCalls', c.hm);
+  add('probeExpiry', c.pe);
+  add('quorum', c.q);
+  add('keyTtl', c.ttl);
+  return out;
+}
+
+/**
+ * @internal The options on which `local` and `shared` differ, in a fixed order. `shared` is the
+ * JSON Redis holds (from any version of this package: unknown fields are ignored).
+ */
+export function configDifferences(
+  local: ScriptConfig,
+  shared: Partial<ScriptConfig>,
+): ConfigDifference[] {
+  const mine = options(local);
+  const theirs = options(shared);
+  const differences: ConfigDifference[] = [];
+  for (const option of new Set([...mine.keys(), ...theirs.keys()])) {
+    const a = mine.get(option);
+    const b = theirs.get(option);
+    if (a !== b) differences.push({ option, local: a, shared: b });
+  }
+  return differences;
+}
+
+/** @internal Parses the configuration JSON Redis holds; `{}` if it is not an object. */
+export function parseSharedConfig(json: string): Partial<ScriptConfig> {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Partial<ScriptConfig>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** @internal `failureThreshold: 10 here, 5 in Redis; windowSize: unused here, 100 in Redis`. */
+export function describeDifferences(
+  differences: readonly ConfigDifference[],
+  here = 'here',
+  there = 'in Redis',
+): string {
+  const show = (v: unknown) =>
+    v === undefined ? 'unused' : typeof v === 'string' ? v : JSON.stringify(v);
+  return differences
+    .map((d) => `${d.option}: ${show(d.local)} ${here}, ${show(d.shared)} ${there}`)
+    .join('; ');
+}

@@ -53,13 +53,19 @@ export interface FleetHint {
   readonly failedProbes: number;
 }
 
-/** Fleet probe leases held by calls in flight that the breaker admitted in one generation. */
-interface HeldProbes {
-  /** The fleet circuit's incarnation and generation the leases were taken in. */
+/** A fleet probe lease held by a call in flight. */
+interface HeldProbe {
+  /** The fleet circuit's incarnation and generation the lease was taken in. */
   readonly id: string;
   readonly generation: number;
-  readonly leases: string[];
+  readonly lease: string;
 }
+
+/**
+ * The first ticket of a fleet probe: above every ticket the own circuit can give (those start at
+ * PROBE_TICKET_BASE and would need 2^51 probes to get here), so the two never meet.
+ */
+const FLEET_TICKET_BASE = PROBE_TICKET_BASE + 2 ** 51;
 
 /**
  * A fleet probe's outcome not yet sent (Redis was away when the probe ended), or a lease to release
@@ -156,12 +162,14 @@ export class RedisCircuit implements CircuitHandle {
   private effective: CircuitState;
   private since: number;
   /**
-   * Fleet probes in flight, by the generation the breaker admitted them in. A probe's outcome is the
+   * Fleet probes in flight, by the ticket each was admitted with. A probe's outcome is the
    * fleet's whatever happened on this instance meanwhile (Redis lost and back, the own circuit
    * moved): Redis's script ignores it if the fleet moved on, and otherwise it must settle the lease,
    * or the fleet's probe slot stays taken until probeExpiry.
    */
-  private readonly probes = new Map<number, HeldProbes>();
+  private readonly probes = new Map<number, HeldProbe>();
+  /** The next fleet probe's ticket: each probe settles its own lease, not the oldest one. */
+  private nextFleetTicket = FLEET_TICKET_BASE;
   /** Fleet probe outcomes to send when Redis is back. */
   private unsent: UnsentProbe[] = [];
   private leaseCount = 0;
@@ -326,8 +334,7 @@ export class RedisCircuit implements CircuitHandle {
         if (leased) this.settleProbe(reply.generation, lease, 'I');
         return generation;
       }
-      if (leased) this.holdProbe(reply, lease);
-      return this.epoch;
+      return leased ? this.holdProbe(reply, lease) : this.epoch;
     }
     if (leased) this.settleProbe(reply.generation, lease, 'I');
     if (reply.state === CircuitState.HalfOpen) f.fullUntil = this.now() + reply.wait;
@@ -520,8 +527,8 @@ export class RedisCircuit implements CircuitHandle {
     this.ownPolicy.reset();
     this.ownVerdict = undefined;
     // Leases of an older generation are void (the script would ignore their outcomes).
-    for (const [epoch, held] of this.probes) {
-      if (held.id !== reply.id || held.generation !== reply.generation) this.probes.delete(epoch);
+    for (const [ticket, held] of this.probes) {
+      if (held.id !== reply.id || held.generation !== reply.generation) this.probes.delete(ticket);
     }
     if (this.batchGeneration !== -1) this.dropBatch('stale');
     const reason = REASONS.has(reply.reason) ? (reply.reason as TransitionReason) : 'remote';
@@ -565,9 +572,8 @@ export class RedisCircuit implements CircuitHandle {
     const held = this.probes.size === 0 ? undefined : this.probes.get(generation);
     if (held !== undefined) {
       // A fleet probe: whatever changed here since it was admitted, its lease is the fleet's.
-      const lease = held.leases.shift()!;
-      if (held.leases.length === 0) this.probes.delete(generation);
-      this.settleProbe(held.generation, lease, kind);
+      this.probes.delete(generation);
+      this.settleProbe(held.generation, held.lease, kind);
       return;
     }
     if (generation >= PROBE_TICKET_BASE) {
@@ -604,21 +610,17 @@ export class RedisCircuit implements CircuitHandle {
     if (f.state === CircuitState.Closed && kind !== 'I') this.enqueue(f.generation, kind, duration);
   }
 
-  private holdProbe(reply: FleetReply, lease: string): void {
-    const held = this.probes.get(this.epoch);
-    if (held !== undefined) held.leases.push(lease);
-    else
-      this.probes.set(this.epoch, {
-        id: reply.id,
-        generation: reply.generation,
-        leases: [lease],
-      });
+  /** Keeps a fleet probe's lease under a ticket of its own, which the call settles with. */
+  private holdProbe(reply: FleetReply, lease: string): number {
+    const ticket = this.nextFleetTicket++;
+    this.probes.set(ticket, { id: reply.id, generation: reply.generation, lease });
+    return ticket;
   }
 
   private probesHeld(f: Fleet): number {
     let n = 0;
     for (const held of this.probes.values()) {
-      if (held.id === f.id && held.generation === f.generation) n += held.leases.length;
+      if (held.id === f.id && held.generation === f.generation) n++;
     }
     return n;
   }

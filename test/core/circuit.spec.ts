@@ -111,3 +111,29 @@ describe('Circuit.adopt', () => {
     expect(c.currentGeneration).toBe(generation);
   });
 });
+
+describe('an unbound circuit', () => {
+  it('takes no manual transition and frees no probe slot', () => {
+    const { c, clock, log } = circuit();
+    c.trip('consecutive-failures');
+    clock.advance(500);
+    const ticket = c.tryAcquire();
+    expect(c.view().probesInFlight).toBe(1);
+    c.unbind();
+    c.release(ticket);
+    c.transition('CLOSED', 'reset');
+    expect(c.view().probesInFlight).toBe(1);
+    expect(log.map((t) => t.to)).toEqual(['OPEN', 'HALF_OPEN']);
+  });
+});
+
+describe('Circuit.view', () => {
+  it('reports openedAt only while OPEN', () => {
+    const { c, clock } = circuit();
+    expect(c.view().openedAt).toBeUndefined();
+    c.trip('consecutive-failures');
+    expect(c.view().openedAt).toBe(1_000);
+    clock.advance(500);
+    expect(c.view()).toMatchObject({ state: 'HALF_OPEN', openedAt: undefined });
+  });
+});

@@ -524,11 +524,6 @@ export class RedisStore implements CircuitStore {
     this.limit.cancelBatch(batch);
   }
 
-  /** @internal The mismatch known for circuit `name`, if any. */
-  mismatchOf(name: string): CircuitConfigMismatchError | undefined {
-    return this.mismatches.get(name)?.error;
-  }
-
   /** @internal */
   unbind(circuit: RedisCircuit): void {
     const set = this.circuits.get(circuit.name);

@@ -161,6 +161,12 @@ describe('instances whose configurations of a shared circuit differ', () => {
     await eventually(async () => expect((await a.ask('state')).state).toBe('OPEN'), 10_000);
     // ...which B, deciding alone, does not follow: its calls still go.
     expect(await b.calls(3)).toMatchObject({ reached: 3, refused: 0, state: 'CLOSED' });
+    // An instance that joins with its own configuration while the fleet's circuit is open starts
+    // from the fleet's state: it decides alone, and refuses without calling.
+    const c = new Instance(prefix, 7);
+    await eventually(() => expect(c.statusNames()).toEqual(['degraded']), 20_000);
+    expect(await c.calls(2)).toMatchObject({ reached: 0, refused: 2, state: 'OPEN' });
+    expect(await c.stop()).toBe(0);
     // B's own circuit trips on B's own threshold.
     expect(await b.calls(9, true)).toMatchObject({ reached: 9, state: 'CLOSED' });
     expect(await b.calls(1, true)).toMatchObject({ reached: 1, state: 'OPEN' });

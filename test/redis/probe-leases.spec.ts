@@ -60,14 +60,14 @@ describe('fleet probe leases', () => {
       const hung = b.execute(() => new Promise<never>(() => undefined)); // probe A
       void hung.catch(() => undefined);
       await eventually(async () => expect(await client.zcard(key)).toBe(1), 10_000);
-      const [leaseA] = await client.zrange(key, 0, -1);
+      const [leaseA] = await client.zrange(key, '0', '-1');
       const second = deferred<string>();
       const probeB = b.execute(() => second.promise);
       await eventually(async () => expect(await client.zcard(key)).toBe(2), 10_000);
       // B succeeds: only B's lease goes; A's stays, with its own expiry.
       second.resolve('ok');
       await probeB;
-      await eventually(async () => expect(await client.zrange(key, 0, -1)).toEqual([leaseA]));
+      await eventually(async () => expect(await client.zrange(key, '0', '-1')).toEqual([leaseA]));
       expect(b.state).toBe('HALF_OPEN');
     } finally {
       client.disconnect();

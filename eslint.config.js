@@ -13,7 +13,7 @@ export default tseslint.config(
       'dist-e2e/',
       'coverage/',
       // Mutation testing (stryker.config.mjs): its sandboxes and reports.
-      '.stryker-tmp/',
+      '.stryker-tmp*/',
       'reports/',
     ],
   },

@@ -137,3 +137,26 @@ describe('Circuit.view', () => {
     expect(c.view()).toMatchObject({ state: 'HALF_OPEN', openedAt: undefined });
   });
 });
+
+describe('retryAfter and transition events', () => {
+  it('retryAfter: undefined while CLOSED, the rest of the period while OPEN, 0 while HALF_OPEN', () => {
+    const { c, clock } = circuit();
+    expect(c.retryAfter()).toBeUndefined();
+    c.trip('consecutive-failures');
+    clock.advance(200);
+    expect(c.retryAfter()).toBe(300);
+    clock.advance(300);
+    expect(c.state()).toBe('HALF_OPEN');
+    expect(c.retryAfter()).toBe(0);
+    expect(c.view().retryAfter).toBe(0);
+  });
+
+  it('only a transition to OPEN carries openDuration', () => {
+    const { c, clock, log } = circuit();
+    c.trip('consecutive-failures');
+    clock.advance(500);
+    c.state();
+    c.transition('CLOSED', 'reset');
+    expect(log.map((t) => 'openDuration' in t)).toEqual([true, false, false]);
+  });
+});

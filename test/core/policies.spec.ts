@@ -221,3 +221,15 @@ describe('every policy resets when the circuit closes', () => {
     expect(b.stats().windowCalls).toBe(0);
   });
 });
+
+describe('SlowCallPolicy: failures are timed too', () => {
+  it('a failure lasting slowCallDuration or longer is a slow call', () => {
+    // README: "share of calls taking `slowCallDuration` or longer"; failures are calls.
+    const p = new SlowCallPolicy(4, 4, 1, 100, 0.5);
+    expect(p.success(0, 1)).toBeUndefined();
+    expect(p.success(0, 1)).toBeUndefined();
+    expect(p.failure(0, 100)).toBeUndefined();
+    expect(p.failure(0, 100)).toBe('slow-call-rate');
+    expect(p.view()).toEqual({ calls: 4, failures: 2, slowCalls: 2 });
+  });
+});

@@ -233,3 +233,14 @@ describe('SlowCallPolicy: failures are timed too', () => {
     expect(p.view()).toEqual({ calls: 4, failures: 2, slowCalls: 2 });
   });
 });
+
+describe('SlowCallPolicy: a slow-call rate below its threshold does not trip', () => {
+  it('1 slow call in 10 (10%) with a 50% threshold stays closed; 5 in 10 trips', () => {
+    const p = new SlowCallPolicy(10, 10, 0.5, 100, 0.5);
+    for (let i = 0; i < 9; i++) expect(p.success(0, 1)).toBeUndefined();
+    expect(p.success(0, 100)).toBeUndefined();
+    expect(p.view().slowCalls).toBe(1);
+    for (let i = 0; i < 3; i++) expect(p.success(0, 100)).toBeUndefined();
+    expect(p.success(0, 100)).toBe('slow-call-rate'); // 5 of the last 10
+  });
+});

@@ -459,18 +459,26 @@ export class Breaker {
   }
 
   private run<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
-    const refused = this.precheck(fn, options);
-    if (refused !== undefined) return Promise.reject(refused);
-    if (options?.signal?.aborted) return this.abandon(options.signal);
-    return this.admitAndInvoke(fn, options);
+    if (options !== undefined || this.disposed || typeof fn !== 'function') {
+      const refused = this.precheck(fn, options);
+      if (refused !== undefined) return Promise.reject(refused);
+      if (options?.signal?.aborted) return this.abandon(options.signal);
+    }
+    // The hot path, inline: a CLOSED circuit admits at once.
+    const ticket = this.circuit.tryAcquire();
+    if (ticket >= 0) return this.invoke(fn, ticket, options);
+    return this.admitAndInvoke(fn, options, ticket);
   }
 
   /**
    * Asks the circuit, then runs the call or refuses it. With a bulkhead the caller holds a slot,
    * which the call gives back when it settles, or at once if it is refused.
    */
-  private admitAndInvoke<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
-    const ticket = this.circuit.tryAcquire();
+  private admitAndInvoke<T>(
+    fn: Protected<T>,
+    options: CallOptions<T> | undefined,
+    ticket = this.circuit.tryAcquire(),
+  ): Promise<T> {
     if (ticket >= 0) return this.invoke(fn, ticket, options);
     if (ticket === ACQUIRE_ASYNC || this.mayWaitForVerdict(ticket)) {
       return this.invokeOnceAdmitted(fn, ticket, options);

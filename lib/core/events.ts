@@ -160,19 +160,11 @@ export class Listeners<M> {
       return;
     }
     this.delivering = true;
+    if (second !== undefined) (this.queue ??= []).push([second, event]);
     try {
-      if (second !== undefined) (this.queue ??= []).push([second, event]);
       this.deliver(first, event);
-      const queue = this.queue;
-      if (queue !== undefined) {
-        for (let i = 0; i < queue.length; i++) {
-          const [queuedName, queuedEvent] = queue[i]!;
-          this.deliver(queuedName, queuedEvent as M[keyof M]);
-        }
-      }
     } finally {
-      this.queue = undefined;
-      this.delivering = false;
+      this.release();
     }
   }
 

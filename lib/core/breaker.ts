@@ -211,12 +211,10 @@ export class Breaker {
    * value is returned. Timeouts and half-open waits do not apply; a full bulkhead rejects at once.
    */
   executeSync<T>(fn: () => T, options?: CallOptions<T>): T {
-    if (this.disposed) throw new BreakerDisposedError(this.name);
-    if (typeof fn !== 'function') throw this.notAFunction(fn);
-    if (options !== undefined) {
-      const invalid = this.invalidCallOptions(options);
-      if (invalid !== undefined) throw invalid;
-      if (options.signal?.aborted) throw this.countAbandoned(options.signal);
+    if (options !== undefined || this.disposed || typeof fn !== 'function') {
+      const refused = this.precheck(fn, options);
+      if (refused !== undefined) throw refused;
+      if (options?.signal?.aborted) throw this.countAbandoned(options.signal);
     }
     let generation = this.circuit.tryAcquire();
     if (generation === ACQUIRE_ASYNC) generation = REJECTED_HALF_OPEN;
@@ -449,7 +447,7 @@ export class Breaker {
   // Running calls
 
   /**
-   * Why `execute` refuses this call before anything else, if it does: the breaker was disposed, `fn`
+   * Why `execute`/`executeSync` refuse a call before anything else, if they do: the breaker was disposed, `fn`
    * is not a function, or the call options are invalid. Such a call is not counted.
    */
   private precheck(fn: unknown, options: CallOptions<unknown> | undefined): Error | undefined {

@@ -32,8 +32,7 @@ type InnerState =
       readonly state: typeof CircuitState.HalfOpen;
       readonly since: number;
       readonly failedProbes: number;
-      /** Probe slots taken (in flight or succeeded). */
-      admitted: number;
+      /** Probes that succeeded. Slots taken: these and the probes in flight. */
       succeeded: number;
       /**
        * The probes in flight: ticket to admission time, in admission order (so oldest first: the
@@ -159,7 +158,6 @@ export class Circuit implements CircuitHandle {
     if (!this.bound || ticket === this.generation) return;
     const inner = this.inner;
     if (!this.settleProbe(inner, ticket)) return;
-    (inner as HalfOpenState).admitted--;
     this.slotFreed?.();
   }
 
@@ -266,8 +264,9 @@ export class Circuit implements CircuitHandle {
       case CircuitState.ForcedOpen:
         return REJECTED_FORCED_OPEN;
       case CircuitState.HalfOpen: {
-        if (inner.admitted >= this.config.halfOpenMaxCalls) return REJECTED_HALF_OPEN;
-        inner.admitted++;
+        if (inner.probes.size + inner.succeeded >= this.config.halfOpenMaxCalls) {
+          return REJECTED_HALF_OPEN;
+        }
         const ticket = this.nextTicket++;
         inner.probes.set(ticket, now);
         return ticket;
@@ -298,7 +297,6 @@ export class Circuit implements CircuitHandle {
             state: CircuitState.HalfOpen,
             since: now,
             failedProbes: inner.failedProbes,
-            admitted: 0,
             succeeded: 0,
             probes: new Map(),
           },

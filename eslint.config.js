@@ -32,8 +32,8 @@ export default tseslint.config(
     },
   },
   {
-    // The packed-tarball consumer tests: a CommonJS consumer script uses require().
-    files: ['test/package/**/*.cjs'],
+    // CommonJS: the packed-tarball consumer tests and dependency-cruiser's config.
+    files: ['test/package/**/*.cjs', '.dependency-cruiser.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { require: 'readonly', module: 'readonly' },

@@ -1,0 +1,32 @@
+// The import rules of lib/ (`npm run lint:structure`): no cycle anywhere, and the two layers of
+// the house (DESIGN.md): the engine in lib/core imports nothing from Nest or from the glue above it.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import cycle: each module of it can only be understood with all the others.',
+      from: { path: '^lib/' },
+      to: { circular: true },
+    },
+    {
+      name: 'core-stays-framework-free',
+      severity: 'error',
+      comment: 'lib/core is the engine: no NestJS, no rxjs, nothing from the layers above it.',
+      from: { path: '^lib/core/' },
+      to: { path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis'] },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      from: { path: '^lib/' },
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -5,6 +5,10 @@ export type { CircuitBreakerEvent, CircuitBreakerEventType } from './circuit-bre
 export { CircuitBreakerInterceptor } from './circuit-breaker.interceptor.js';
 export { CircuitBreakerModule } from './circuit-breaker.module.js';
 export {
+  type CircuitBreakerRejection,
+  CircuitBreakerRejectionMapper,
+} from './circuit-breaker-rejection.mapper.js';
+export {
   CIRCUIT_BREAKER_MODULE_OPTIONS,
   type CircuitBreakerModuleAsyncOptions,
   type CircuitBreakerModuleRootOptions,

@@ -1,8 +1,5 @@
 import { Inject, Optional } from '@nestjs/common';
-import {
-  CIRCUIT_BREAKER_REGISTRY,
-  CIRCUIT_BREAKER_REGISTRY_PROPERTY,
-} from './circuit-breaker.constants.js';
+import { CIRCUIT_BREAKER_REGISTRY } from './circuit-breaker.constants.js';
 import type { CircuitBreakerRegistry } from './circuit-breaker.registry.js';
 
 /**
@@ -16,6 +13,13 @@ import type { CircuitBreakerRegistry } from './circuit-breaker.registry.js';
  * 3. the registry of the only initialised application in the process, if there is exactly one
  *    (an instance Nest did not build, such as `new PaymentsClient()`).
  */
+
+/**
+ * The property under which Nest injects the registry into every instance of a class that has a
+ * `@CircuitBreaker()` method (optional property injection, so it also reaches request-scoped and
+ * transient instances created after bootstrap).
+ */
+const REGISTRY_PROPERTY = Symbol('circuitBreakerRegistry');
 
 /** Instances the explorer found at bootstrap, with their application's registry. */
 const bound = new WeakMap<object, CircuitBreakerRegistry>();
@@ -38,8 +42,8 @@ function liveRegistries(): ReadonlySet<CircuitBreakerRegistry> {
 export function injectRegistryInto(prototype: object): void {
   if (injected.has(prototype)) return;
   injected.add(prototype);
-  Inject(CIRCUIT_BREAKER_REGISTRY)(prototype, CIRCUIT_BREAKER_REGISTRY_PROPERTY);
-  Optional()(prototype, CIRCUIT_BREAKER_REGISTRY_PROPERTY);
+  Inject(CIRCUIT_BREAKER_REGISTRY)(prototype, REGISTRY_PROPERTY);
+  Optional()(prototype, REGISTRY_PROPERTY);
 }
 
 /** Binds an instance found at bootstrap to its application's registry. */
@@ -56,9 +60,7 @@ export function markLive(registry: CircuitBreakerRegistry): void {
 /** The registry that serves a call on `instance`, if an application can. */
 export function registryFor(instance: unknown): CircuitBreakerRegistry | undefined {
   if (instance !== null && (typeof instance === 'object' || typeof instance === 'function')) {
-    const own = (instance as Record<symbol, CircuitBreakerRegistry | undefined>)[
-      CIRCUIT_BREAKER_REGISTRY_PROPERTY
-    ];
+    const own = (instance as Record<symbol, CircuitBreakerRegistry | undefined>)[REGISTRY_PROPERTY];
     if (own !== undefined) return own;
     const found = bound.get(instance);
     if (found !== undefined) return found;

@@ -3,6 +3,7 @@ import type { ConfigDifference } from './circuit-config.js';
 import { CircuitConfigMismatchError } from './config-mismatch.error.js';
 import type { RedisCircuit } from './redis-circuit.js';
 import type { RedisStoreOptions } from './redis-store-options.interface.js';
+import type { ExchangeHooks } from './script-protocol.js';
 import type { FleetHint, FleetReply } from './script-runner.interface.js';
 
 /** @internal What the registry needs from its store. */
@@ -25,7 +26,7 @@ export interface ConfigMismatchHost {
  * name. Their breakers decide alone; every `retryInterval` each is checked again, until the
  * configurations match or this instance's replaces a stale one. It logs each change once.
  */
-export class ConfigMismatchRegistry {
+export class ConfigMismatchRegistry implements ExchangeHooks<RedisCircuit> {
   private readonly mismatches = new Map<
     string,
     { json: string; error: CircuitConfigMismatchError }
@@ -90,6 +91,11 @@ export class ConfigMismatchRegistry {
       this.configTimer.unref?.();
     }
     return error;
+  }
+
+  /** A MISMATCH answer: the circuit's breakers decide alone from now on. */
+  mismatch(circuit: RedisCircuit, json: string, hint: FleetHint): CircuitConfigMismatchError {
+    return this.mark(circuit, json, hint);
   }
 
   /** A script call replaced the circuit's configuration in Redis (it had gone unused). */

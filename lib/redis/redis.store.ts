@@ -13,7 +13,7 @@ import type {
   RedisStoreStats,
   RedisStoreStatus,
 } from './redis-store-options.interface.js';
-import { resolveRedisStoreOptions } from './redis-store-options.js';
+import { type ResolvedRedisStoreOptions, resolveRedisStoreOptions } from './redis-store-options.js';
 import { exchange, parseMessage } from './script-protocol.js';
 import type {
   FleetReply,
@@ -69,10 +69,9 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
     overflow: 0,
     stale: 0,
   };
-  private readonly commandTimeout: number;
-  private readonly staleConfigAfter: number;
+  /** The options, checked and with their defaults. */
+  private readonly options: ResolvedRedisStoreOptions;
   private readonly limit: InFlightLimit;
-  private readonly logger: NonNullable<RedisStoreOptions['logger']>;
   private readonly circuits = new Map<string, Set<RedisCircuit>>();
   /** Circuits whose configuration in Redis differs from this instance's, by name. */
   private readonly mismatches: ConfigMismatchRegistry;
@@ -86,16 +85,13 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
   private subscribed = false;
 
   constructor(options: RedisStoreOptions) {
-    const o = resolveRedisStoreOptions(options);
+    const o = (this.options = resolveRedisStoreOptions(options));
     this.quorum = o.quorum;
-    this.commandTimeout = o.commandTimeout;
     this.keyTtl = o.keyTtl;
-    this.limit = new InFlightLimit(o.maxInFlight);
-    this.staleConfigAfter = o.staleConfigAfter;
     this.prefix = o.prefix;
     this.instanceId = o.instanceId;
-    this.logger = o.logger;
     this.channel = o.channel;
+    this.limit = new InFlightLimit(o.maxInFlight);
     this.mismatches = new ConfigMismatchRegistry({
       logger: o.logger,
       staleConfigAfter: o.staleConfigAfter,
@@ -150,7 +146,7 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
       Math.max(o.commandTimeout * 2, 1_000),
     );
     this.startTimer.unref?.();
-    this.touchTimer = setInterval(() => this.touch(), Math.max(1, this.staleConfigAfter / 4));
+    this.touchTimer = setInterval(() => this.touch(), Math.max(1, o.staleConfigAfter / 4));
     this.touchTimer.unref?.();
   }
 
@@ -227,8 +223,8 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
     for (const waiter of this.limit.clear()) waiter.fail(closed);
     for (const set of this.circuits.values()) for (const c of set) c.setShared(false);
     await Promise.all([
-      quit(this.commands, this.commandTimeout),
-      quit(this.events, this.commandTimeout),
+      quit(this.commands, this.options.commandTimeout),
+      quit(this.events, this.options.commandTimeout),
     ]);
   }
 
@@ -243,19 +239,9 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
     if (this.currentStatus !== 'shared' && !(script === 'sync' && this.syncing)) {
       return Promise.reject(new Error(`Redis store is ${this.currentStatus}`));
     }
+    const { commands, options, mismatches } = this;
     return this.limited((call) =>
-      exchange(
-        this.commands,
-        this.staleConfigAfter,
-        {
-          mismatch: (c, json, hint) => this.mismatches.mark(c, json, hint),
-          replaced: (c, json) => this.mismatches.replaced(c, json),
-        },
-        script,
-        circuit,
-        args,
-        call,
-      ),
+      exchange(commands, options.staleConfigAfter, mismatches, script, circuit, args, call),
     );
   }
 
@@ -288,7 +274,7 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
    * error degrades the store (but a {@link CircuitConfigMismatchError} does not).
    */
   private limited<T>(work: (call: Call) => Promise<T>): Promise<T> {
-    return this.limit.run(work, this.commandTimeout, {
+    return this.limit.run(work, this.options.commandTimeout, {
       failed: (error) => {
         if (!isCircuitConfigMismatchError(error)) this.degrade(error);
       },
@@ -320,7 +306,7 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
     const wasConnecting = this.currentStatus === 'connecting';
     this.currentStatus = 'degraded';
     this.recovery.began();
-    this.logger.warn(
+    this.options.logger.warn(
       `[nestjs-circuit-breaker] Redis store ${wasConnecting ? 'could not reach' : 'lost'} Redis ` +
         `(${describeError(error)}); breakers decide locally until it is back`,
     );
@@ -366,7 +352,9 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
       });
       for (const set of this.circuits.values()) for (const c of set) c.setShared(true);
       if (wasDegraded)
-        this.logger.log('[nestjs-circuit-breaker] Redis store is back; breakers share state again');
+        this.options.logger.log(
+          '[nestjs-circuit-breaker] Redis store is back; breakers share state again',
+        );
     } catch {
       // run() has degraded the store already; the retry timer tries again.
     } finally {

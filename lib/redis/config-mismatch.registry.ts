@@ -2,7 +2,7 @@ import { configDifferences, describeDifferences, parseSharedConfig } from './cir
 import type { ConfigDifference } from './circuit-config.js';
 import { CircuitConfigMismatchError } from './config-mismatch.error.js';
 import type { RedisCircuit } from './redis-circuit.js';
-import type { RedisStoreOptions } from './redis-store-options.interface.js';
+import type { RedisStoreOptions, RedisStoreStatus } from './redis-store-options.interface.js';
 import type { ExchangeHooks } from './script-protocol.js';
 import type { FleetHint, FleetReply } from './script-runner.interface.js';
 
@@ -12,7 +12,7 @@ export interface ConfigMismatchHost {
   readonly staleConfigAfter: number;
   readonly retryInterval: number;
   /** Whether the store is shared right now: checks wait until it is. */
-  status(): string;
+  status(): RedisStoreStatus;
   /** The circuits bound under `name` (empty if none). */
   circuitsNamed(name: string): Iterable<RedisCircuit>;
   /** One of them, if any. */

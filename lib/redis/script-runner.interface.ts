@@ -1,5 +1,6 @@
 import type { CircuitState } from '../core/circuit-state.js';
 import type { Waiter } from './in-flight-limit.js';
+import type { RedisStoreStatus } from './redis-store-options.interface.js';
 import type { ScriptConfig } from './scripts.js';
 
 /** A script's answer, or a pushed transition. */
@@ -69,7 +70,7 @@ export interface ScriptRunner<C extends ScriptCaller = ScriptCaller> {
   /** The key and channel prefix. */
   readonly prefix: string;
   /** Whether circuits are shared through Redis right now. */
-  readonly status: 'connecting' | 'shared' | 'degraded' | 'closed';
+  readonly status: RedisStoreStatus;
   /** Outcome counters, shared by every circuit of the store. */
   readonly outcomes: OutcomeCounts;
   /**

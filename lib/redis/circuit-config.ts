@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CircuitConfig } from '../core/validate-options.js';
+import type { CircuitConfig } from '../core/circuit-config.js';
 import type { ScriptConfig } from './scripts.js';
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { openPeriod } from '../core/backoff.js';
 import { CircuitState, type TransitionReason } from '../core/circuit-state.js';
 import { Circuit } from '../core/circuit.js';
-import { createPolicy } from '../core/policies/create-policy.js';
+import { createPolicy } from '../core/policies/index.js';
 import type { TripPolicy } from '../core/policies/trip-policy.js';
 import type { TripReason } from '../core/circuit-state.js';
 import type { CircuitSnapshot } from '../core/snapshot.js';

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { CircuitBinding, CircuitHandle, CircuitStore } from '../core/store/circuit-store.js';
 import { BreakerOptionsError } from '../core/errors.js';
-import { describeValue } from '../core/validate-options.js';
+import { describeValue } from '../core/describe.js';
 import {
   type ConfigDifference,
   configDifferences,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { openPeriod } from '../core/backoff.js';
 import { CircuitState, type TransitionReason } from '../core/circuit-state.js';
 import { Circuit } from '../core/circuit.js';
-import { createPolicy } from '../core/policies/index.js';
+import { collapsesSuccesses, createPolicy, slowCallDurationOf } from '../core/policies/index.js';
 import type { TripPolicy } from '../core/policies/trip-policy.js';
 import type { TripReason } from '../core/circuit-state.js';
 import type { CircuitSnapshot } from '../core/snapshot.js';
@@ -213,10 +213,7 @@ export class RedisCircuit implements CircuitHandle {
     });
     this.ownPolicy = createPolicy(binding.config.policy);
     const policy = binding.config.policy;
-    this.batch = new OutcomeBatch(
-      policy.kind === 'slow-call' ? policy.slowCallDuration : undefined,
-      policy.kind === 'consecutive',
-    );
+    this.batch = new OutcomeBatch(slowCallDurationOf(policy), collapsesSuccesses(policy));
     this.epoch = this.localGeneration = this.local.currentGeneration;
     this.effective = this.local.currentState;
     this.since = binding.clock.now();

@@ -69,4 +69,4 @@ if st.c >= cfg.t then return 'consecutive-failures' end
 return nil`,
     collapsesSuccesses: true,
   },
-} as const satisfies PolicyDescriptor<ConsecutiveFailuresConfig>;
+} satisfies PolicyDescriptor<ConsecutiveFailuresConfig>;

@@ -74,4 +74,4 @@ if failed and rate_reached(st.wf, st.wn, cfg.r) then return 'failure-rate' end
 return nil`,
     collapsesSuccesses: false,
   },
-} as const satisfies PolicyDescriptor<CountWindowConfig>;
+} satisfies PolicyDescriptor<CountWindowConfig>;

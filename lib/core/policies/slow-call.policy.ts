@@ -122,4 +122,4 @@ if rate_reached(st.ws, st.wn, cfg.sr) then return 'slow-call-rate' end
 return nil`,
     collapsesSuccesses: false,
   },
-} as const satisfies PolicyDescriptor<SlowCallConfig>;
+} satisfies PolicyDescriptor<SlowCallConfig>;

@@ -100,4 +100,4 @@ if failed and rate_reached(st.wf, st.wn, cfg.r) then return 'failure-rate' end
 return nil`,
     collapsesSuccesses: false,
   },
-} as const satisfies PolicyDescriptor<TimeWindowConfig>;
+} satisfies PolicyDescriptor<TimeWindowConfig>;

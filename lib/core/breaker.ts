@@ -30,11 +30,10 @@ import {
   REJECTED_HALF_OPEN,
   REJECTED_OPEN,
 } from './store/circuit-store.js';
-import {
-  describeValue,
-  type ResolvedBreakerOptions,
-  resolveBreakerOptions,
-} from './validate-options.js';
+import { describeValue } from './describe.js';
+import { slowCallDurationOf } from './policies/index.js';
+import type { ResolvedBreakerOptions } from './resolved-options.js';
+import { resolveBreakerOptions } from './validate-options.js';
 
 /**
  * The function a breaker protects. It receives an `AbortSignal` when the call can be aborted: the
@@ -155,8 +154,8 @@ export class Breaker {
     this.lastReading = reading;
     this.timeoutMs = resolved.timeout;
     const policy = resolved.circuit.policy;
-    this.slowCallDuration = policy.kind === 'slow-call' ? policy.slowCallDuration : Infinity;
-    this.timing = policy.kind === 'slow-call';
+    this.slowCallDuration = slowCallDurationOf(policy) ?? Infinity;
+    this.timing = this.slowCallDuration !== Infinity;
     this.bulkhead =
       resolved.maxConcurrent > 0
         ? new Bulkhead(resolved.maxConcurrent, resolved.maxQueue)

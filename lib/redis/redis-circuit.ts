@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { openPeriod } from '../core/backoff.js';
 import { CircuitState } from '../core/circuit-state.js';
 import type { Circuit } from '../core/circuit.js';
+import { collapsesSuccesses, slowCallDurationOf } from '../core/policies/index.js';
 import type { CircuitSnapshot } from '../core/snapshot.js';
 import {
   ACQUIRE_ASYNC,
@@ -86,10 +87,7 @@ export class RedisCircuit implements CircuitHandle, ScriptCaller {
     });
     this.local = this.arbiter.local;
     const policy = binding.config.policy;
-    const batch = new OutcomeBatch(
-      policy.kind === 'slow-call' ? policy.slowCallDuration : undefined,
-      policy.kind === 'consecutive',
-    );
+    const batch = new OutcomeBatch(slowCallDurationOf(policy), collapsesSuccesses(policy));
     this.sender = new OutcomeSender(runner, this, batch, {
       bound: isBound,
       shared: isShared,

@@ -1,7 +1,7 @@
 import { CircuitState, type TransitionReason } from '../core/circuit-state.js';
 import type { TripReason } from '../core/circuit-state.js';
 import { Circuit } from '../core/circuit.js';
-import { createPolicy } from '../core/policies/create-policy.js';
+import { createPolicy } from '../core/policies/index.js';
 import type { TripPolicy } from '../core/policies/trip-policy.js';
 import {
   type CircuitBinding,

@@ -67,10 +67,10 @@ export const countWindow = {
     new CountWindowPolicy(config.windowSize, config.minimumCalls, config.failureRateThreshold),
   script: {
     params: { windowSize: 'n', minimumCalls: 'm', failureRateThreshold: 'r' },
-    // Redis evaluates the rate on failures only (unlike the breaker's own window).
+    // The rate after every call, a success too, as the breaker's own window evaluates it.
     lua: `
 ring_push(st, failed, slow)
-if failed and rate_reached(st.wf, st.wn, cfg.r) then return 'failure-rate' end
+if rate_reached(st.wf, st.wn, cfg.r) then return 'failure-rate' end
 return nil`,
     collapsesSuccesses: false,
   },

@@ -93,10 +93,10 @@ export const timeWindow = {
       minimumCalls: 'm',
       failureRateThreshold: 'r',
     },
-    // Redis evaluates the rate on failures only (unlike the breaker's own window).
+    // The rate after every call, a success too, as the breaker's own window evaluates it.
     lua: `
 buckets_push(st, failed)
-if failed and rate_reached(st.wf, st.wn, cfg.r) then return 'failure-rate' end
+if rate_reached(st.wf, st.wn, cfg.r) then return 'failure-rate' end
 return nil`,
     collapsesSuccesses: false,
   },

@@ -2,7 +2,7 @@ import type { BreakerContext } from './breaker-context.js';
 import { CallTimeoutError } from './errors.js';
 import type { Fallbacks } from './fallback.js';
 import type { CallOptions } from './options.js';
-import type { Outcome } from './stats.js';
+import type { Counters, Outcome } from './stats.js';
 import type { CircuitHandle } from './store/circuit-store.js';
 
 /** How a call's promise is settled: the breaker counts the outcome, then passes it on. */
@@ -23,17 +23,20 @@ export interface Settlers {
 export class Outcomes {
   /** The shared settlers of the latest generation (see {@link sharedSettlers}). */
   private settlers: Settlers | undefined = undefined;
+  private readonly counters: Counters;
 
   constructor(
     private readonly ctx: BreakerContext,
     private readonly circuit: CircuitHandle,
     private readonly fallbacks: Fallbacks,
-  ) {}
+  ) {
+    this.counters = ctx.counters;
+  }
 
   /** Starts an admitted call: counts it in flight; returns its start reading (`NaN` if untimed). */
   begin(): number {
     const ctx = this.ctx;
-    ctx.counters.callStarted();
+    this.counters.callStarted();
     return ctx.timing ? ctx.now() : NaN;
   }
 
@@ -42,7 +45,7 @@ export class Outcomes {
     this.end();
     const ctx = this.ctx;
     const duration = start === start ? ctx.now() - start : NaN;
-    ctx.counters.countSettled('success', duration);
+    this.counters.countSettled('success', duration);
     const listeners = ctx.listeners;
     if (listeners === undefined || !listeners.has('success')) {
       this.circuit.success(ticket, duration);
@@ -66,7 +69,7 @@ export class Outcomes {
     this.end();
     const ctx = this.ctx;
     const error = new CallTimeoutError(ctx.name, ctx.timeoutMs);
-    ctx.counters.countTimeout(ctx.timeoutMs);
+    this.counters.countTimeout(ctx.timeoutMs);
     const listeners = ctx.listeners;
     const heard = listeners?.has('timeout') === true;
     const held = heard && listeners!.hold();
@@ -88,7 +91,7 @@ export class Outcomes {
     const ctx = this.ctx;
     const duration = start === start ? ctx.now() - start : NaN;
     const outcome = aborted ? 'ignored' : this.classify(error);
-    ctx.counters.countSettled(outcome, duration);
+    this.counters.countSettled(outcome, duration);
     const listeners = ctx.listeners;
     const heard = listeners?.has(outcome) === true;
     // The event and what the circuit makes of the outcome are one step (see Listeners.hold).
@@ -121,7 +124,7 @@ export class Outcomes {
   abandoned(signal: AbortSignal): unknown {
     const reason: unknown = signal.reason;
     const ctx = this.ctx;
-    ctx.counters.countSettled('ignored', NaN);
+    this.counters.countSettled('ignored', NaN);
     if (ctx.listeners?.has('ignored')) {
       ctx.listeners.emit('ignored', { breaker: ctx.name, error: reason });
     }
@@ -169,7 +172,7 @@ export class Outcomes {
 
   /** Ends a running call: the one place its in-flight count and bulkhead slot are given back. */
   private end(): void {
-    this.ctx.counters.callEnded();
+    this.counters.callEnded();
     this.ctx.bulkhead?.leave();
   }
 

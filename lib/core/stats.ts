@@ -89,17 +89,9 @@ export interface BreakerStats {
  * Package-internal: one per breaker, made in its constructor.
  */
 export class Counters {
-  private nCalls = 0;
-  private nSuccesses = 0;
-  private nFailures = 0;
-  private nTimeouts = 0;
-  private nIgnored = 0;
-  /** Refusals by reason, as `stats().rejectionsByReason` reports them. */
-  private readonly rejected = { open: 0, halfOpen: 0, forcedOpen: 0, bulkhead: 0 };
-  private nSlow = 0;
-  private nFallbacks = 0;
+  // Each counter is declared beside the operation that changes it (in-flight and open counts are
+  // not outcomes: they are not part of `calls`).
   private nInFlight = 0;
-  private nOpens = 0;
 
   /** @param slowCallDuration - ms from which a call counts as slow; `Infinity` for none. */
   constructor(private readonly slowCallDuration: number) {}
@@ -113,6 +105,12 @@ export class Counters {
   callEnded(): void {
     this.nInFlight--;
   }
+
+  private nCalls = 0;
+  private nSuccesses = 0;
+  private nFailures = 0;
+  private nIgnored = 0;
+  private nSlow = 0;
 
   /**
    * A call was settled as `outcome` after `duration` ms (`NaN` when not timed). An ignored call (an
@@ -129,6 +127,8 @@ export class Counters {
     if (duration >= this.slowCallDuration) this.nSlow++;
   }
 
+  private nTimeouts = 0;
+
   /** A call ran past the breaker's `timeout` (ms). */
   countTimeout(timeout: number): void {
     this.nCalls++;
@@ -136,20 +136,28 @@ export class Counters {
     if (timeout >= this.slowCallDuration) this.nSlow++;
   }
 
+  private nRejectedOpen = 0;
+  private nRejectedHalfOpen = 0;
+  private nRejectedForcedOpen = 0;
+  private nRejectedBulkhead = 0;
+
   /** A call was refused without running. */
   countRejection(reason: RejectionReason): void {
     this.nCalls++;
-    const rejected = this.rejected;
-    if (reason === 'bulkhead') rejected.bulkhead++;
-    else if (reason === 'open') rejected.open++;
-    else if (reason === 'half-open') rejected.halfOpen++;
-    else rejected.forcedOpen++;
+    if (reason === 'bulkhead') this.nRejectedBulkhead++;
+    else if (reason === 'open') this.nRejectedOpen++;
+    else if (reason === 'half-open') this.nRejectedHalfOpen++;
+    else this.nRejectedForcedOpen++;
   }
+
+  private nFallbacks = 0;
 
   /** A fallback answered a call instead of its error. */
   countFallback(): void {
     this.nFallbacks++;
   }
+
+  private nOpens = 0;
 
   /** The circuit opened. */
   countOpen(): void {
@@ -159,7 +167,10 @@ export class Counters {
   /** The statistics of breaker `name`, its circuit's `view`, `queued` calls and its `store` status. */
   snapshot(name: string, view: CircuitView, queued: number, store: StoreStatus): BreakerStats {
     const window = view.window;
-    const { open, halfOpen, forcedOpen, bulkhead } = this.rejected;
+    const open = this.nRejectedOpen;
+    const halfOpen = this.nRejectedHalfOpen;
+    const forcedOpen = this.nRejectedForcedOpen;
+    const bulkhead = this.nRejectedBulkhead;
     return {
       name,
       state: view.state,

@@ -1,18 +1,15 @@
 import {
   BREAKER_OPTION_NAMES,
-  Breaker,
   type BreakerOptions,
   BreakerOptionsError,
   closestName,
   isBreakerOptionsError,
   describeValue,
   mergeBreakerOptions,
-  resolveBreakerOptions,
   validateOptionValues,
 } from './core/index.js';
 import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-module-options.interface.js';
 import type { CircuitBreakerOptions } from './interfaces/circuit-breaker-options.interface.js';
-import { isHttpClientError } from './utils/http.util.js';
 
 /**
  * A module option (not tied to one breaker) is invalid: an unknown key of `forRoot()`, or a
@@ -329,29 +326,4 @@ export function sourceOf(resolved: ResolvedCircuitBreaker, option: string): stri
     if ((layer as Record<string, unknown> | undefined)?.[key] !== undefined) return source;
   }
   return undefined;
-}
-
-/**
- * Builds the engine's breaker. The engine validates every value (and throws `BreakerOptionsError`
- * naming the breaker and the option, and here the layer that set it); then the Nest default
- * classification is added to `ignore`.
- */
-export function createCircuitBreaker(resolved: ResolvedCircuitBreaker): Breaker {
-  let checked;
-  try {
-    checked = resolveBreakerOptions(resolved.options);
-  } catch (error) {
-    if (error instanceof BreakerOptionsError) {
-      const source = sourceOf(resolved, error.option) ?? resolved.layers.at(-1)?.source;
-      if (source !== undefined && resolved.layers.length > 1) error.message += ` (in ${source})`;
-    }
-    throw error;
-  }
-  if (!resolved.ignoreHttpClientErrors) return new Breaker(resolved.options);
-  const own = checked.ignore;
-  const ignore =
-    own === undefined
-      ? isHttpClientError
-      : (error: unknown): boolean => isHttpClientError(error) || own(error);
-  return new Breaker({ ...resolved.options, ignore });
 }

@@ -13,14 +13,6 @@ export const CIRCUIT_BREAKER_METADATA = 'nestjs-circuit-breaker:breaker';
  */
 export const CIRCUIT_BREAKER_REGISTRY = Symbol('CIRCUIT_BREAKER_REGISTRY');
 
-/**
- * The property under which Nest injects the registry into every instance of a class that has a
- * `@CircuitBreaker()` method (optional property injection, so it also reaches request-scoped and
- * transient instances created after bootstrap).
- * @internal
- */
-export const CIRCUIT_BREAKER_REGISTRY_PROPERTY = Symbol('circuitBreakerRegistry');
-
 const TOKEN_PREFIX = 'CircuitBreaker:';
 
 /**

@@ -2,18 +2,19 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { BreakerOptionsError, closestName, describeValue } from './core/index.js';
 import { CIRCUIT_BREAKER_REGISTRY } from './circuit-breaker.constants.js';
-import {
-  bindCircuitBreakerRegistry,
-  type CircuitBreakerMetadata,
-  getCircuitBreakerMetadata,
-} from './circuit-breaker.decorator.js';
+import type { CircuitBreakerDeclarations } from './circuit-breaker.declarations.js';
+import { getCircuitBreakerMetadata } from './circuit-breaker.decorator.js';
+import { methodSource } from './circuit-breaker.method-guard.js';
 import type { CircuitBreakerRegistry } from './circuit-breaker.registry.js';
+import { bindInstance, markLive } from './circuit-breaker.registry-locator.js';
+import type { CircuitBreakerMetadata } from './interfaces/circuit-breaker-metadata.interface.js';
 
 /**
  * Finds every `@CircuitBreaker()` in the application when the module starts: checks fallback
- * method names, declares each breaker with its per-method options, binds static instances to this
- * application's registry, then has the registry build every breaker, so that any configuration
- * error fails the bootstrap instead of the first call.
+ * method names, hands each method's options to the application's declarations, binds static
+ * instances to this application's registry (see the registry locator), then has the registry
+ * build every breaker, so that any configuration error fails the bootstrap instead of the first
+ * call.
  * @internal
  */
 @Injectable()
@@ -29,6 +30,11 @@ export class CircuitBreakerExplorer implements OnModuleInit {
     const methods = this.explore();
     for (const metadata of methods) this.checkTimeout(metadata);
     this.registry.initialise();
+    markLive(this.registry);
+  }
+
+  private get declarations(): CircuitBreakerDeclarations {
+    return this.registry.declarations;
   }
 
   /**
@@ -41,7 +47,7 @@ export class CircuitBreakerExplorer implements OnModuleInit {
     const breaker = this.registry.get(metadata.name);
     const timeout = breaker.options.timeout;
     if (timeout === 0) return;
-    const where = this.registry.optionSource(metadata.name, 'timeout');
+    const where = this.declarations.sourceOf(metadata.name, 'timeout');
     throw new BreakerOptionsError(
       metadata.name,
       'timeout',
@@ -81,7 +87,7 @@ export class CircuitBreakerExplorer implements OnModuleInit {
           .some((m) => getCircuitBreakerMetadata((prototype as Record<string, unknown>)[m]));
       }
       if (decorated && wrapper.isDependencyTreeStatic()) {
-        bindCircuitBreakerRegistry(instance, this.registry);
+        bindInstance(instance, this.registry);
       }
     }
     return methods;
@@ -97,11 +103,11 @@ export class CircuitBreakerExplorer implements OnModuleInit {
         describeValue(metadata.fallback),
       );
     }
-    this.registry.declareMethod(metadata.name, metadata.options, source);
+    this.declarations.declareMethod(metadata.name, metadata.options, source);
   }
 
   private declareMethod(prototype: object, metadata: CircuitBreakerMetadata): void {
-    const source = `@CircuitBreaker on ${metadata.className}.${metadata.methodName}`;
+    const source = methodSource(metadata);
     const { fallback } = metadata;
     if (typeof fallback === 'string') {
       const target = (prototype as Record<string, unknown>)[fallback];
@@ -122,6 +128,6 @@ export class CircuitBreakerExplorer implements OnModuleInit {
         describeValue(fallback),
       );
     }
-    this.registry.declareMethod(metadata.name, metadata.options, source);
+    this.declarations.declareMethod(metadata.name, metadata.options, source);
   }
 }

@@ -5,16 +5,15 @@ import {
   Injectable,
   type NestInterceptor,
   Optional,
-  ServiceUnavailableException,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { catchError, type Observable, throwError } from 'rxjs';
-import { type Breaker, isRejection } from './core/index.js';
+import type { Breaker } from './core/index.js';
+import { CircuitBreakerRejectionMapper } from './circuit-breaker-rejection.mapper.js';
 import { CIRCUIT_BREAKER_REGISTRY } from './circuit-breaker.constants.js';
 import { getCircuitBreakerMetadata } from './circuit-breaker.decorator.js';
 import { guardObservable } from './circuit-breaker.invoker.js';
 import type { CircuitBreakerRegistry } from './circuit-breaker.registry.js';
-import { retryAfterSeconds } from './utils/http.util.js';
 
 /**
  * Guards controller routes and answers refused calls over HTTP.
@@ -33,17 +32,22 @@ import { retryAfterSeconds } from './utils/http.util.js';
  * - In an HTTP context, a call refused by any breaker during the request (an open circuit, a full
  *   bulkhead, a breaker disposed by shutdown) becomes `503 Service Unavailable`, with a
  *   `Retry-After` header in whole seconds (at least 1) when the circuit tells when to retry; a
- *   circuit held open with `isolate()` has no `Retry-After`. Works on Express and Fastify.
+ *   circuit held open with `isolate()` has no `Retry-After`. Works on Express and Fastify. What a
+ *   refusal becomes in each context is the {@link CircuitBreakerRejectionMapper}'s decision.
  * @publicApi
  */
 @Injectable()
 export class CircuitBreakerInterceptor implements NestInterceptor {
   private readonly classBreakers = new WeakMap<object, Breaker>();
+  private readonly mapper: CircuitBreakerRejectionMapper;
 
   constructor(
     @Inject(CIRCUIT_BREAKER_REGISTRY) private readonly registry: CircuitBreakerRegistry,
-    @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
-  ) {}
+    @Optional() @Inject(HttpAdapterHost) adapterHost?: HttpAdapterHost,
+    @Optional() @Inject(CircuitBreakerRejectionMapper) mapper?: CircuitBreakerRejectionMapper,
+  ) {
+    this.mapper = mapper ?? new CircuitBreakerRejectionMapper(adapterHost);
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     let stream = next.handle();
@@ -51,9 +55,8 @@ export class CircuitBreakerInterceptor implements NestInterceptor {
       const breaker = this.breakerOfClass(context.getClass());
       if (breaker !== undefined) stream = guardObservable(breaker, stream);
     }
-    if (context.getType() !== 'http') return stream;
     return stream.pipe(
-      catchError((error: unknown) => throwError(() => this.toHttp(error, context))),
+      catchError((error: unknown) => throwError(() => this.mapper.map(error, context))),
     );
   }
 
@@ -66,16 +69,5 @@ export class CircuitBreakerInterceptor implements NestInterceptor {
       this.classBreakers.set(cls, breaker);
     }
     return breaker;
-  }
-
-  private toHttp(error: unknown, context: ExecutionContext): unknown {
-    if (!isRejection(error)) return error;
-    const seconds = retryAfterSeconds(error);
-    const adapter = this.adapterHost?.httpAdapter;
-    const response: unknown = context.switchToHttp().getResponse();
-    if (seconds !== undefined && adapter !== undefined && !adapter.isHeadersSent(response)) {
-      adapter.setHeader(response, 'Retry-After', String(seconds));
-    }
-    return new ServiceUnavailableException(undefined, { cause: error });
   }
 }

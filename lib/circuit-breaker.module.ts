@@ -114,7 +114,10 @@ export class CircuitBreakerModule {
         {
           provide: declared,
           useFactory: (registry: CircuitBreakerRegistry, modules: ModulesContainer) => {
-            registry.declareFeature(features, `${source}${importedBy(modules, declared)}`);
+            registry.declarations.declareFeature(
+              features,
+              `${source}${importedBy(modules, declared)}`,
+            );
             return names;
           },
           inject: [CIRCUIT_BREAKER_REGISTRY, ModulesContainer],

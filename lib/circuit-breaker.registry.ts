@@ -1,63 +1,22 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Observable, Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
 import {
-  type Breaker,
-  type BreakerEventMap,
+  Breaker,
   BreakerOptionsError,
   type BreakerStats,
   closestName,
-  describeValue,
-  type Disposable,
+  resolveBreakerOptions,
 } from './core/index.js';
-import {
-  createCircuitBreaker,
-  type NormalizedModuleOptions,
-  resolveCircuitBreaker,
-  type ResolvedCircuitBreaker,
-  sourceOf,
-  validateLayer,
-  validateModuleOptions,
-} from './circuit-breaker-options.resolver.js';
+import { type ResolvedCircuitBreaker, sourceOf } from './circuit-breaker-options.resolver.js';
+import { checkBreakerName, CircuitBreakerDeclarations } from './circuit-breaker.declarations.js';
+import { type CircuitBreakerEvent, CircuitBreakerEventStream } from './circuit-breaker.events.js';
 import { CIRCUIT_BREAKER_MODULE_OPTIONS } from './circuit-breaker.module-definition.js';
-import { ReportingObservable } from './utils/reporting-observable.js';
+import { isHttpClientError } from './utils/http.util.js';
 import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-module-options.interface.js';
 import type {
   CircuitBreakerFeature,
   CircuitBreakerOptions,
 } from './interfaces/circuit-breaker-options.interface.js';
-
-/**
- * The event types on `CircuitBreakerRegistry.events$`: the engine's events, without the `open`,
- * `close` and `halfOpen` aliases of `stateChange` (read `event.to` instead), so that each
- * transition appears once.
- * @publicApi
- */
-export type CircuitBreakerEventType =
-  'stateChange' | 'success' | 'failure' | 'timeout' | 'rejection' | 'ignored';
-
-/**
- * One event of one breaker, as `CircuitBreakerRegistry.events$` delivers it. Discriminated by
- * `type`: `if (e.type === 'stateChange') console.log(e.event.from, e.event.to)`.
- * @publicApi
- */
-export type CircuitBreakerEvent = {
-  [K in CircuitBreakerEventType]: {
-    /** The breaker's name. */
-    readonly breaker: string;
-    readonly type: K;
-    /** The engine's event. */
-    readonly event: BreakerEventMap[K];
-  };
-}[CircuitBreakerEventType];
-
-const EVENT_TYPES: readonly CircuitBreakerEventType[] = [
-  'stateChange',
-  'success',
-  'failure',
-  'timeout',
-  'rejection',
-  'ignored',
-];
 
 /**
  * `CircuitBreakerRegistry.get()` was asked for a breaker that was never declared, while
@@ -82,99 +41,34 @@ export class UnknownCircuitBreakerError extends Error {
   }
 }
 
-interface Declaration {
-  readonly layer: CircuitBreakerOptions;
-  readonly source: string;
-  /** A bare name in `forFeature()`: a real declaration elsewhere replaces it. */
-  readonly reference?: boolean;
-}
-
 interface Entry {
   readonly breaker: Breaker;
   readonly health: boolean;
-  /** The merged layers, to say where an option's value was written. */
-  readonly resolved: ResolvedCircuitBreaker;
-  listeners: Disposable[] | undefined;
-}
-
-/** Registries of applications that finished initialising and have not shut down. */
-const live = new Set<CircuitBreakerRegistry>();
-
-/**
- * The registry of the only initialised application in this process, if there is exactly one.
- * The last resort for a decorated method called on an instance Nest did not build or bind.
- * @internal
- */
-export function soleLiveRegistry(): CircuitBreakerRegistry | undefined {
-  if (live.size !== 1) return undefined;
-  return live.values().next().value;
-}
-
-/** @internal The number of initialised applications, for error messages. */
-export function liveRegistryCount(): number {
-  return live.size;
-}
-
-function isPlainData(value: object): boolean {
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return Array.isArray(value) || prototype === Object.prototype || prototype === null;
 }
 
 /**
- * Whether two option values are the same: plain objects and arrays (backoff settings, error-class
- * lists) by content, anything else (a store, a clock, a function) by identity: two stores are two
- * places for state even when their fields look alike.
+ * Builds the engine's breaker from its merged layers. The engine validates every value (and throws
+ * `BreakerOptionsError` naming the breaker and the option, and here the layer that set it); then
+ * the Nest default classification (a 4xx is the caller's fault) is added to `ignore`.
  */
-function isEqual(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (!isPlainData(a) || !isPlainData(b)) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
-  const keysA = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const keysB = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (keysA.length !== keysB.length) return false;
-  return keysA.every((k) =>
-    isEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
-  );
-}
-
-/** The options two declarations of one breaker disagree on, in the order they were written. */
-function differingOptions(a: CircuitBreakerOptions, b: CircuitBreakerOptions): string[] {
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-  return keys.filter(
-    (k) => !isEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
-  );
-}
-
-function conflictingDeclarations(
-  name: string,
-  first: Declaration,
-  second: Declaration,
-): BreakerOptionsError {
-  const [option, ...others] = differingOptions(first.layer, second.layer);
-  const value = (d: Declaration): string => {
-    const v = (d.layer as Record<string, unknown>)[option!];
-    return v === undefined ? 'unset' : describeValue(v);
-  };
-  const error = new BreakerOptionsError(
-    name,
-    option!,
-    'the same in every declaration of the breaker',
-    `${value(first)} in ${first.source} and ${value(second)} in ${second.source}`,
-  );
-  if (others.length > 0) error.message += ` (they also differ on ${others.join(', ')})`;
-  error.message +=
-    '. Declare its options in one place and list it by name elsewhere, or share them with extends';
-  return error;
-}
-
-function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name === '') {
-    throw new TypeError(
-      `A circuit breaker name must be a non-empty string, received ${describeValue(name)}`,
-    );
+function createBreaker(resolved: ResolvedCircuitBreaker): Breaker {
+  let checked;
+  try {
+    checked = resolveBreakerOptions(resolved.options);
+  } catch (error) {
+    if (error instanceof BreakerOptionsError) {
+      const source = sourceOf(resolved, error.option) ?? resolved.layers.at(-1)?.source;
+      if (source !== undefined && resolved.layers.length > 1) error.message += ` (in ${source})`;
+    }
+    throw error;
   }
+  if (!resolved.ignoreHttpClientErrors) return new Breaker(resolved.options);
+  const own = checked.ignore;
+  const ignore =
+    own === undefined
+      ? isHttpClientError
+      : (error: unknown): boolean => isHttpClientError(error) || own(error);
+  return new Breaker({ ...resolved.options, ignore });
 }
 
 /**
@@ -201,34 +95,20 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
    */
   readonly events$: Observable<CircuitBreakerEvent>;
 
-  private readonly options: NormalizedModuleOptions;
+  /**
+   * @internal What the application declares: the module's options, `forFeature()`, and the
+   * `@CircuitBreaker()` methods. The registry builds its breakers from it.
+   */
+  readonly declarations: CircuitBreakerDeclarations;
+
   private readonly entries = new Map<string, Entry>();
-  private readonly declared = new Map<string, Declaration>();
-  private readonly methods = new Map<string, Declaration>();
-  private readonly subject = new Subject<CircuitBreakerEvent>();
-  private observers = 0;
-  /** The breaker whose event is being delivered to `events$` subscribers now, if any. */
-  private delivering: string | undefined = undefined;
+  private readonly stream: CircuitBreakerEventStream;
   private phase: 'starting' | 'ready' | 'closed' = 'starting';
 
   constructor(@Inject(CIRCUIT_BREAKER_MODULE_OPTIONS) options: CircuitBreakerModuleOptions) {
-    this.options = validateModuleOptions(options);
-    for (const [name, layer] of this.options.breakers) {
-      this.declared.set(name, { layer, source: 'CircuitBreakerModule.forRoot({ breakers })' });
-    }
-    this.events$ = new ReportingObservable<CircuitBreakerEvent>((subscriber) => {
-      if (this.phase === 'closed') {
-        subscriber.complete();
-        return undefined;
-      }
-      const subscription = this.subject.subscribe(subscriber);
-      if (this.observers++ === 0)
-        for (const [name, entry] of this.entries) this.attach(name, entry);
-      return () => {
-        subscription.unsubscribe();
-        if (--this.observers === 0) for (const entry of this.entries.values()) this.detach(entry);
-      };
-    }, this.reportSubscriberError.bind(this));
+    this.declarations = new CircuitBreakerDeclarations(options);
+    this.stream = new CircuitBreakerEventStream(this.declarations.module.defaults?.onCallbackError);
+    this.events$ = this.stream.events$;
   }
 
   /** Whether the module has finished starting (every breaker validated and created). */
@@ -247,14 +127,14 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
    * in which case the breaker is created from `defaults`.
    */
   get(name: string): Breaker {
-    checkName(name);
+    checkBreakerName(name);
     const entry = this.entries.get(name);
     if (entry !== undefined) return entry.breaker;
     this.assertOpen();
-    if (!this.declared.has(name) && !this.methods.has(name) && !this.options.autoCreate) {
+    if (!this.declarations.has(name) && !this.declarations.module.autoCreate) {
       throw new UnknownCircuitBreakerError(name, this.names());
     }
-    return this.create(name).breaker;
+    return this.create(name);
   }
 
   /**
@@ -263,31 +143,28 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
    * @throws BreakerOptionsError if the options are invalid.
    */
   getOrCreate(name: string, options?: CircuitBreakerOptions): Breaker {
-    checkName(name);
+    checkBreakerName(name);
     const entry = this.entries.get(name);
     if (entry !== undefined) return entry.breaker;
     this.assertOpen();
-    if (options === undefined || this.declared.has(name)) return this.create(name).breaker;
-    const source = 'CircuitBreakerRegistry.getOrCreate()';
-    this.declared.set(name, { layer: validateLayer({ breaker: name, source }, options), source });
+    if (options === undefined || this.declarations.isDeclared(name)) return this.create(name);
+    this.declarations.declare(name, options, 'CircuitBreakerRegistry.getOrCreate()');
     try {
-      return this.create(name).breaker;
+      return this.create(name);
     } catch (error) {
-      this.declared.delete(name);
+      this.declarations.withdraw(name);
       throw error;
     }
   }
 
   /** Whether a breaker named `name` exists (or is declared and will be created at startup). */
   has(name: string): boolean {
-    return this.entries.has(name) || this.declared.has(name) || this.methods.has(name);
+    return this.entries.has(name) || this.declarations.has(name);
   }
 
   /** The names of every breaker, existing or declared, sorted. */
   names(): string[] {
-    return [
-      ...new Set([...this.entries.keys(), ...this.declared.keys(), ...this.methods.keys()]),
-    ].sort();
+    return [...new Set([...this.entries.keys(), ...this.declarations.names()])].sort();
   }
 
   /** A consistent statistics snapshot of every breaker, keyed by name, sorted by name. */
@@ -314,87 +191,19 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   onApplicationShutdown(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
-    live.delete(this);
-    for (const entry of this.entries.values()) {
-      this.detach(entry);
-      entry.breaker.dispose();
-    }
-    this.subject.complete();
+    this.stream.detachAll();
+    for (const entry of this.entries.values()) entry.breaker.dispose();
+    this.stream.complete();
   }
 
-  /** @internal Declares the breakers of one `forFeature()` call. */
+  /** @internal Declares the breakers of one `forFeature()` call; see `declarations`. */
   declareFeature(features: readonly CircuitBreakerFeature[], source: string): void {
-    for (const feature of features) {
-      const name = typeof feature === 'string' ? feature : feature?.name;
-      checkName(name);
-      const { name: _name, ...rest } = typeof feature === 'string' ? { name } : feature;
-      if (Object.keys(rest).length === 0) {
-        if (!this.declared.has(name)) {
-          this.declared.set(name, { layer: {}, source, reference: true });
-        }
-        continue;
-      }
-      const site = { breaker: name, source };
-      const layer = validateLayer(site, rest);
-      const previous = this.declared.get(name);
-      if (previous !== undefined && !previous.reference) {
-        // Two modules importing the same feature declare it twice: harmless if they agree.
-        if (isEqual(previous.layer, layer)) continue;
-        throw conflictingDeclarations(name, previous, { layer, source });
-      }
-      if (this.entries.has(name)) {
-        throw new BreakerOptionsError(
-          name,
-          'options',
-          'declared before the breaker is first used',
-          `a declaration in ${source} after it was created`,
-        );
-      }
-      this.declared.set(name, { layer, source });
-    }
+    this.declarations.declareFeature(features, source);
   }
 
-  /**
-   * @internal Records the per-method options of a `@CircuitBreaker()`. Methods sharing a breaker
-   * must agree on them.
-   */
+  /** @internal Records the per-method options of a `@CircuitBreaker()`; see `declarations`. */
   declareMethod(name: string, options: CircuitBreakerOptions, source: string): void {
-    checkName(name);
-    const layer = validateLayer({ breaker: name, source }, options);
-    const previous = this.methods.get(name);
-    if (previous !== undefined) {
-      if (!isEqual(previous.layer, layer)) {
-        throw new BreakerOptionsError(
-          name,
-          '@CircuitBreaker options',
-          `the same on every method that shares the breaker (${previous.source} and ${source} differ; move shared options to forRoot or forFeature)`,
-          describeValue(layer),
-        );
-      }
-      return;
-    }
-    const entry = this.entries.get(name);
-    if (
-      entry !== undefined &&
-      Object.keys(layer).some((k) => layer[k as keyof typeof layer] !== undefined)
-    ) {
-      throw new BreakerOptionsError(
-        name,
-        '@CircuitBreaker options',
-        `unset on ${source}, because the breaker was created before the application initialised (injected with @InjectCircuitBreaker); move them to its declaration`,
-        describeValue(layer),
-      );
-    }
-    this.methods.set(name, { layer, source });
-  }
-
-  /**
-   * @internal Where the value breaker `name` has for `option` was written (`CircuitBreakerModule
-   * defaults`, `@CircuitBreaker on X.y`, ...), if the breaker exists and a layer sets it.
-   */
-  optionSource(name: string, option: string): string | undefined {
-    const entry = this.entries.get(name);
-    return entry === undefined ? undefined : sourceOf(entry.resolved, option);
+    this.declarations.declareMethod(name, options, source);
   }
 
   /**
@@ -405,52 +214,15 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
     if (this.phase !== 'starting') return;
     for (const name of this.names()) if (!this.entries.has(name)) this.create(name);
     this.phase = 'ready';
-    live.add(this);
   }
 
-  private create(name: string): Entry {
-    const own = this.declared.get(name);
-    const method = this.methods.get(name);
-    const resolved = resolveCircuitBreaker(name, this.options, own, method);
-    const breaker = createCircuitBreaker(resolved);
-    const entry: Entry = { breaker, health: resolved.health, resolved, listeners: undefined };
-    this.entries.set(name, entry);
-    if (this.observers > 0) this.attach(name, entry);
-    return entry;
-  }
-
-  private attach(name: string, entry: Entry): void {
-    if (entry.listeners !== undefined) return;
-    entry.listeners = EVENT_TYPES.map((type) =>
-      entry.breaker.on(type, (event: unknown) => {
-        const outer = this.delivering;
-        this.delivering = name;
-        try {
-          this.subject.next({ breaker: name, type, event } as CircuitBreakerEvent);
-        } finally {
-          this.delivering = outer;
-        }
-      }),
-    );
-  }
-
-  /** An `events$` subscriber threw: report it where the breaker reports its own listeners' errors. */
-  private reportSubscriberError(error: unknown): void {
-    const name = this.delivering;
-    const breaker = name === undefined ? undefined : this.entries.get(name)?.breaker;
-    const configured = this.options.defaults?.onCallbackError;
-    try {
-      if (breaker !== undefined) breaker.options.onCallbackError(error, 'listener', breaker.name);
-      else if (typeof configured === 'function') configured(error, 'listener', 'events$');
-      else console.error('[nestjs-circuit-breaker] an events$ subscriber threw:', error);
-    } catch {
-      // The reporter itself threw: nothing else can be done, and no breaker is affected.
-    }
-  }
-
-  private detach(entry: Entry): void {
-    for (const listener of entry.listeners ?? []) listener.dispose();
-    entry.listeners = undefined;
+  private create(name: string): Breaker {
+    const resolved = this.declarations.resolve(name);
+    const breaker = createBreaker(resolved);
+    this.entries.set(name, { breaker, health: resolved.health });
+    this.declarations.seal(name);
+    this.stream.add(name, breaker);
+    return breaker;
   }
 
   private assertOpen(): void {

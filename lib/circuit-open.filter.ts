@@ -1,35 +1,33 @@
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  Inject,
-  Optional,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, Inject, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError } from 'rxjs';
 import { isRejection } from './core/index.js';
-import { retryAfterSeconds } from './utils/http.util.js';
+import { CircuitBreakerRejectionMapper } from './circuit-breaker-rejection.mapper.js';
+import { replyWith } from './utils/http-response.util.js';
 
 /**
  * Matches a refused call's error from any copy of this package (`instanceof` would not): Nest's
  * `@Catch()` tests exceptions with `instanceof`, which consults `Symbol.hasInstance`.
  */
-class CircuitBreakerRejection {
+class RejectionMatcher {
   static [Symbol.hasInstance](value: unknown): boolean {
     return isRejection(value);
   }
 }
 
-interface ResponseLike {
-  headersSent?: boolean;
-  sent?: boolean;
-  setHeader?(name: string, value: string): unknown;
-  header?(name: string, value: string): unknown;
-  status?(code: number): ResponseLike;
-  code?(code: number): ResponseLike;
-  json?(body: unknown): unknown;
-  send?(body: unknown): unknown;
+/** An `HttpException`, from any copy of `@nestjs/common`. */
+interface HttpExceptionLike {
+  getStatus(): number;
+  getResponse(): unknown;
+}
+
+function isHttpExceptionLike(value: unknown): value is HttpExceptionLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<HttpExceptionLike>).getStatus === 'function' &&
+    typeof (value as Partial<HttpExceptionLike>).getResponse === 'function'
+  );
 }
 
 /**
@@ -42,38 +40,33 @@ interface ResponseLike {
  * Register it globally with `CircuitBreakerModule.forRoot({ httpErrorFilter: true })`, with
  * `app.useGlobalFilters(new CircuitOpenExceptionFilter(app.get(HttpAdapterHost)))`, or per
  * controller with `@UseFilters(CircuitOpenExceptionFilter)`. Outside HTTP it hands the error back
- * unchanged (as an error Observable for microservices).
+ * (as an error Observable for microservices). What the error becomes in each context is the
+ * {@link CircuitBreakerRejectionMapper}'s decision (the one the module provides, or `mapper`).
  * @publicApi
  */
-@Catch(CircuitBreakerRejection)
+@Catch(RejectionMatcher)
 export class CircuitOpenExceptionFilter implements ExceptionFilter {
+  private readonly mapper: CircuitBreakerRejectionMapper;
+
   constructor(
     @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
-  ) {}
+    @Optional() @Inject(CircuitBreakerRejectionMapper) mapper?: CircuitBreakerRejectionMapper,
+  ) {
+    this.mapper = mapper ?? new CircuitBreakerRejectionMapper(adapterHost);
+  }
 
   catch(error: unknown, host: ArgumentsHost): unknown {
+    const mapped = this.mapper.map(error, host);
     const type = host.getType<string>();
-    if (type === 'rpc') return throwError(() => error);
-    if (type !== 'http') throw error;
-    const response = host.switchToHttp().getResponse<ResponseLike>();
-    const body = new ServiceUnavailableException().getResponse();
-    const seconds = retryAfterSeconds(error);
-    const adapter = this.adapterHost?.httpAdapter;
-    if (adapter !== undefined) {
-      if (adapter.isHeadersSent(response)) return adapter.end(response);
-      if (seconds !== undefined) adapter.setHeader(response, 'Retry-After', String(seconds));
-      return adapter.reply(response, body, 503);
-    }
-    // Registered with `new CircuitOpenExceptionFilter()`, without the adapter: use the response.
-    if (response.headersSent === true || response.sent === true) return undefined;
-    if (seconds !== undefined) {
-      if (typeof response.setHeader === 'function')
-        response.setHeader('Retry-After', String(seconds));
-      else response.header?.('Retry-After', String(seconds));
-    }
-    const withStatus =
-      typeof response.code === 'function' ? response.code(503) : response.status?.(503);
-    if (typeof withStatus?.json === 'function') return withStatus.json(body);
-    return withStatus?.send?.(body);
+    if (type === 'rpc') return throwError(() => mapped);
+    if (type !== 'http' || !isHttpExceptionLike(mapped)) throw mapped;
+    // Without the adapter (`new CircuitOpenExceptionFilter()`), the response is written directly.
+    const response: unknown = host.switchToHttp().getResponse();
+    return replyWith(
+      this.adapterHost?.httpAdapter,
+      response,
+      mapped.getResponse(),
+      mapped.getStatus(),
+    );
   }
 }

@@ -1,5 +1,4 @@
-import type { BackoffFunction } from './options.js';
-import type { ResolvedBackoff } from './validate-options.js';
+import type { BackoffFunction, ResolvedBackoff } from './backoff-options.js';
 
 /**
  * The length of an open period, in milliseconds.

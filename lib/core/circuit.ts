@@ -1,7 +1,7 @@
 import { openPeriod } from './backoff.js';
 import { CircuitState, type TransitionReason, type TripReason } from './circuit-state.js';
 import type { Clock } from './clock.js';
-import { createPolicy } from './policies/create-policy.js';
+import { createPolicy } from './policies/index.js';
 import type { TripPolicy } from './policies/trip-policy.js';
 import type { CircuitSnapshot } from './snapshot.js';
 import {
@@ -14,7 +14,7 @@ import {
   type CircuitTransition,
   type CircuitView,
 } from './store/circuit-store.js';
-import type { CircuitConfig } from './validate-options.js';
+import type { CircuitConfig } from './circuit-config.js';
 
 /**
  * The circuit's inner state. Each state carries what it needs and nothing else: only `OPEN` has an

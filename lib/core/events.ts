@@ -1,3 +1,4 @@
+import { CircuitState } from './circuit-state.js';
 import type { CircuitTransition } from './store/circuit-store.js';
 import type { BulkheadRejectedError, CircuitOpenError, RejectionReason } from './errors.js';
 
@@ -221,4 +222,29 @@ export class Listeners<M> {
       // The error reporter itself failed; there is nowhere left to report to, and state is intact.
     }
   }
+}
+
+/**
+ * Emits a breaker's transition as `stateChange`, then as `open`, `close` or `halfOpen`: one
+ * occurrence, two names, so that a transition a `stateChange` listener causes is delivered after
+ * this one's second name, in the order things happened.
+ */
+export function emitTransition(
+  listeners: Listeners<BreakerEventMap>,
+  breaker: string,
+  transition: CircuitTransition,
+): void {
+  const event: StateChangeEvent = { breaker, ...transition };
+  const to = transition.to;
+  listeners.emitAs(
+    'stateChange',
+    to === CircuitState.Open
+      ? 'open'
+      : to === CircuitState.Closed
+        ? 'close'
+        : to === CircuitState.HalfOpen
+          ? 'halfOpen'
+          : undefined,
+    event,
+  );
 }

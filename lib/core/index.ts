@@ -67,15 +67,12 @@ export {
 export { InMemoryStore } from './store/in-memory.store.js';
 export { Circuit } from './circuit.js';
 export { mergeBreakerOptions } from './merge-options.js';
+export type { ResolvedBackoff } from './backoff-options.js';
+export type { CircuitConfig, PolicyConfig } from './circuit-config.js';
+export { closestName, describeValue } from './describe.js';
+export { DEFAULTS, type ResolvedBreakerOptions } from './resolved-options.js';
 export {
   BREAKER_OPTION_NAMES,
-  type CircuitConfig,
-  closestName,
-  DEFAULTS,
-  describeValue,
-  type PolicyConfig,
-  type ResolvedBackoff,
-  type ResolvedBreakerOptions,
   resolveBreakerOptions,
   validateOptionValues,
 } from './validate-options.js';

@@ -1,5 +1,6 @@
 import type { BreakerOptions } from './options.js';
-import { DEFAULTS, optionsSpecificToOtherPolicies } from './validate-options.js';
+import { optionsSpecificToOtherPolicies } from './policies/index.js';
+import { DEFAULTS } from './resolved-options.js';
 
 /**
  * Layers breaker options, later layers winning key by key (a key set to `undefined` does not

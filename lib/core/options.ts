@@ -1,38 +1,13 @@
+import type { BackoffFunction, BackoffOptions } from './backoff-options.js';
 import type { Clock } from './clock.js';
+import type { TripPolicyName } from './policies/policy-name.js';
 import type { CircuitSnapshot } from './snapshot.js';
 import type { CircuitStore } from './store/circuit-store.js';
 
-/**
- * How a closed circuit decides to open. Each policy lives in its own file under `policies/`.
- *
- * - `consecutive`: `failureThreshold` failures in a row (the default).
- * - `count-window`: the failure rate over the last `windowSize` calls reaches `failureRateThreshold`,
- *   once at least `minimumCalls` calls are in the window.
- * - `time-window`: the failure rate over the last `windowDuration` ms (in `windowBuckets` buckets)
- *   reaches `failureRateThreshold`, once at least `minimumCalls` calls are in the window.
- * - `slow-call`: over the last `windowSize` calls, the share of calls slower than `slowCallDuration`
- *   reaches `slowCallRateThreshold`, or the failure rate reaches `failureRateThreshold`.
- */
-export type TripPolicyName = 'consecutive' | 'count-window' | 'time-window' | 'slow-call';
-
-/** Exponential backoff of the open period after each failed probe. */
-export interface BackoffOptions {
-  /** Factor applied to the open period after each failed probe. Must be >= 1. @default 2 */
-  multiplier?: number;
-  /** Upper bound of the open period, in milliseconds. Must be >= `openDuration`. @default 300_000 (5 min) */
-  maxDuration?: number;
-  /**
-   * Random spread of each open period, as a fraction of it: 0.2 draws from ±20%. Instances that
-   * opened together then probe at different times. Must be in [0, 1]. @default 0.2
-   */
-  jitter?: number;
-}
-
-/**
- * A custom open period: receives the number of failed probes since the circuit was last closed
- * (0 for the first opening) and `openDuration`, returns milliseconds (finite, > 0).
- */
-export type BackoffFunction = (attempt: number, openDuration: number) => number;
+// Declared beside what they describe, below the options (which the stores' types depend on), and
+// part of the options' vocabulary: users import them from here as before.
+export type { BackoffFunction, BackoffOptions } from './backoff-options.js';
+export type { TripPolicyName } from './policies/policy-name.js';
 
 /**
  * A fallback computed from the error the caller would otherwise receive and the call's arguments

@@ -1,4 +1,9 @@
 import type { CircuitState } from './circuit-state.js';
+import type { RejectionReason } from './errors.js';
+import type { CircuitView, StoreStatus } from './store/circuit-store.js';
+
+/** How a settled call was counted. */
+export type Outcome = 'success' | 'failure' | 'ignored';
 
 /** Rejections by reason. */
 export interface RejectionCounts {
@@ -74,4 +79,123 @@ export interface BreakerStats {
    * shared store is unreachable (`degraded`).
    */
   readonly store: 'memory' | 'shared' | 'degraded';
+}
+
+/**
+ * A breaker's lifetime counters, changed only through the named operations below (one per thing
+ * that can happen to a call), so that `calls` is the sum of the outcome counters by construction.
+ * Counters change before anything is emitted, so a listener reading `stats()` sees them add up.
+ *
+ * Package-internal: one per breaker, made in its constructor.
+ */
+export class Counters {
+  // Each counter is declared beside the operation that changes it (in-flight and open counts are
+  // not outcomes: they are not part of `calls`).
+  private nInFlight = 0;
+
+  /** @param slowCallDuration - ms from which a call counts as slow; `Infinity` for none. */
+  constructor(private readonly slowCallDuration: number) {}
+
+  /** An admitted call started running. */
+  callStarted(): void {
+    this.nInFlight++;
+  }
+
+  /** A running call ended; its outcome is counted next. */
+  callEnded(): void {
+    this.nInFlight--;
+  }
+
+  private nCalls = 0;
+  private nSuccesses = 0;
+  private nFailures = 0;
+  private nIgnored = 0;
+  private nSlow = 0;
+
+  /**
+   * A call was settled as `outcome` after `duration` ms (`NaN` when not timed). An ignored call (an
+   * ignored error, or a caller who left before it ran) is never slow.
+   */
+  countSettled(outcome: Outcome, duration: number): void {
+    this.nCalls++;
+    if (outcome === 'ignored') {
+      this.nIgnored++;
+      return;
+    }
+    if (outcome === 'success') this.nSuccesses++;
+    else this.nFailures++;
+    if (duration >= this.slowCallDuration) this.nSlow++;
+  }
+
+  private nTimeouts = 0;
+
+  /** A call ran past the breaker's `timeout` (ms). */
+  countTimeout(timeout: number): void {
+    this.nCalls++;
+    this.nTimeouts++;
+    if (timeout >= this.slowCallDuration) this.nSlow++;
+  }
+
+  private nRejectedOpen = 0;
+  private nRejectedHalfOpen = 0;
+  private nRejectedForcedOpen = 0;
+  private nRejectedBulkhead = 0;
+
+  /** A call was refused without running. */
+  countRejection(reason: RejectionReason): void {
+    this.nCalls++;
+    if (reason === 'bulkhead') this.nRejectedBulkhead++;
+    else if (reason === 'open') this.nRejectedOpen++;
+    else if (reason === 'half-open') this.nRejectedHalfOpen++;
+    else this.nRejectedForcedOpen++;
+  }
+
+  private nFallbacks = 0;
+
+  /** A fallback answered a call instead of its error. */
+  countFallback(): void {
+    this.nFallbacks++;
+  }
+
+  private nOpens = 0;
+
+  /** The circuit opened. */
+  countOpen(): void {
+    this.nOpens++;
+  }
+
+  /** The statistics of breaker `name`, its circuit's `view`, `queued` calls and its `store` status. */
+  snapshot(name: string, view: CircuitView, queued: number, store: StoreStatus): BreakerStats {
+    const window = view.window;
+    const open = this.nRejectedOpen;
+    const halfOpen = this.nRejectedHalfOpen;
+    const forcedOpen = this.nRejectedForcedOpen;
+    const bulkhead = this.nRejectedBulkhead;
+    return {
+      name,
+      state: view.state,
+      generation: view.generation,
+      calls: this.nCalls,
+      successes: this.nSuccesses,
+      failures: this.nFailures,
+      timeouts: this.nTimeouts,
+      ignored: this.nIgnored,
+      rejections: open + halfOpen + forcedOpen + bulkhead,
+      rejectionsByReason: { open, halfOpen, forcedOpen, bulkhead },
+      slowCalls: this.nSlow,
+      fallbacks: this.nFallbacks,
+      inFlight: this.nInFlight,
+      queued,
+      windowCalls: window.calls,
+      failureRate: window.calls === 0 ? 0 : window.failures / window.calls,
+      slowCallRate: window.calls === 0 ? 0 : window.slowCalls / window.calls,
+      consecutiveFailures: view.consecutiveFailures,
+      failedProbes: view.failedProbes,
+      opens: this.nOpens,
+      stateSince: view.since,
+      openedAt: view.openedAt,
+      retryAfter: view.retryAfter,
+      store,
+    };
+  }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CircuitConfig } from '../core/validate-options.js';
+import type { CircuitConfig } from '../core/circuit-config.js';
+import { scriptedOptions, scriptParams } from '../core/policies/index.js';
 import type { ScriptConfig } from './scripts.js';
 
 /**
@@ -32,14 +33,7 @@ export function sharedConfig(name: string, c: CircuitConfig, store: StoreConfig)
     nm: name,
     ch: store.channel,
     k: p.kind,
-    t: p.kind === 'consecutive' ? p.failureThreshold : 0,
-    n: p.kind === 'count-window' || p.kind === 'slow-call' ? p.windowSize : 0,
-    m: p.kind === 'consecutive' ? 0 : p.minimumCalls,
-    r: p.kind === 'consecutive' ? 0 : p.failureRateThreshold,
-    wd: p.kind === 'time-window' ? p.windowDuration : 0,
-    wb: p.kind === 'time-window' ? p.windowBuckets : 0,
-    sd: p.kind === 'slow-call' ? p.slowCallDuration : 0,
-    sr: p.kind === 'slow-call' ? p.slowCallRateThreshold : 0,
+    ...scriptParams(p),
     q: store.quorum,
     hm: c.halfOpenMaxCalls,
     pe: Math.ceil(c.probeExpiry),
@@ -69,20 +63,7 @@ export interface ConfigDifference {
 function options(c: Partial<ScriptConfig>): Map<string, unknown> {
   const out = new Map<string, unknown>([['policy', c.k]]);
   const add = (option: string, value: unknown) => out.set(option, value);
-  if (c.k === 'consecutive') add('failureThreshold', c.t);
-  if (c.k === 'count-window' || c.k === 'slow-call') add('windowSize', c.n);
-  if (c.k === 'time-window') {
-    add('windowDuration', c.wd);
-    add('windowBuckets', c.wb);
-  }
-  if (c.k !== 'consecutive') {
-    add('minimumCalls', c.m);
-    add('failureRateThreshold', c.r);
-  }
-  if (c.k === 'slow-call') {
-    add('slowCallDuration', c.sd);
-    add('slowCallRateThreshold', c.sr);
-  }
+  for (const [option, param] of scriptedOptions(c.k)) add(option, c[param]);
   add('openDuration', c.od);
   if (c.cb === 1) add('backoff', 'a function');
   else if (typeof c.mu === 'number' && c.mu > 0) {

@@ -9,6 +9,20 @@ export interface CommandWaiter extends Waiter {
   fail(error: unknown): void;
 }
 
+/** A command in its slot: whether its caller gave up, and a way to say Redis answered. */
+export interface Call {
+  abandoned(): boolean;
+  answered(): void;
+}
+
+/** What the store does when a command in a slot fails, and once a command has been answered. */
+export interface SlotHooks {
+  /** The command timed out (`error` says after how long), or failed. */
+  failed(error: unknown): void;
+  /** The command's slot is given back, and Redis answered it (perhaps after its timeout). */
+  answered(): void;
+}
+
 /**
  * Caps the commands a store has sent to Redis and not had answered. A slot is taken when a command
  * is written and given back when its answer arrives or its connection closes, not when the caller
@@ -49,6 +63,58 @@ export class InFlightLimit {
   release(): void {
     this.inFlight--;
     this.pump();
+  }
+
+  /**
+   * Runs `work` (commands on the command connection) in one slot, taken when a slot is free and
+   * given back when `work` settles (when Redis has answered, or the connection closed), and
+   * settles within `timeout` ms of this call: a timeout or an error is reported to
+   * `hooks.failed`.
+   */
+  run<T>(work: (call: Call) => Promise<T>, timeout: number, hooks: SlotHooks): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let leaveQueue: (() => void) | undefined;
+      const finish = (ok: boolean, value: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        leaveQueue?.();
+        if (ok) resolve(value as T);
+        else reject(value);
+      };
+      const timer = setTimeout(() => {
+        const error = new Error(
+          `Redis command timed out (no answer within commandTimeout, ${timeout} ms)`,
+        );
+        finish(false, error);
+        hooks.failed(error);
+      }, timeout);
+      let answered = false;
+      const call: Call = {
+        abandoned: () => settled,
+        answered: () => (answered = true),
+      };
+      const start = () => {
+        leaveQueue = undefined;
+        this.take();
+        work(call)
+          .then(
+            (value) => finish(true, value),
+            (error: unknown) => {
+              if (settled) return;
+              finish(false, error);
+              hooks.failed(error);
+            },
+          )
+          .finally(() => {
+            this.release();
+            if (answered) hooks.answered();
+          });
+      };
+      if (this.free) start();
+      else leaveQueue = this.waitCommand({ start, fail: (error) => finish(false, error) });
+    });
   }
 
   /** Queues a command; returns a function that takes it out of the queue (a no-op once started). */

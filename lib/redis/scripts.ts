@@ -38,6 +38,9 @@
  * last transition happened, and `replaced` the configuration JSON this call replaced ('' if none).
  */
 
+import { TRIP_POLICY_LUA } from '../core/policies/index.js';
+import type { TripPolicyName } from '../core/policies/policy-name.js';
+
 /** The configuration Redis keeps with a circuit, as JSON. Short keys keep it small. */
 export interface ScriptConfig {
   /** circuit name */
@@ -45,7 +48,7 @@ export interface ScriptConfig {
   /** pub/sub channel */
   ch: string;
   /** policy kind */
-  k: 'consecutive' | 'count-window' | 'time-window' | 'slow-call';
+  k: TripPolicyName;
   /** failureThreshold */
   t: number;
   /** windowSize */
@@ -164,67 +167,14 @@ local function quorum()
   return cfg.q <= 1 or redis.call('SCARD', S) >= cfg.q
 end
 
+${TRIP_POLICY_LUA}
+
 -- Records one outcome of a call admitted while CLOSED; returns why the policy says the circuit
 -- should open, if it does (the caller checks the quorum). O(1) per outcome, O(windowBuckets) when a
--- time window moves to a new bucket.
+-- time window moves to a new bucket. Each policy's branch comes from its descriptor.
 local function record(st, failed, slow, source)
   if failed or slow then redis.call('SADD', S, source) end
-  if cfg.k == 'consecutive' then
-    if not failed then
-      st.c = 0
-      redis.call('DEL', S)
-      return nil
-    end
-    st.c = st.c + 1
-    if st.c >= cfg.t then return 'consecutive-failures' end
-    return nil
-  end
-  if cfg.k == 'time-window' then
-    local span = math.floor(now / (cfg.wd / cfg.wb))
-    if span < st.wh then span = st.wh end
-    if span > st.wh then
-      if st.wh >= 0 then
-        for s = st.wh - cfg.wb + 1, math.min(st.wh, span - cfg.wb) do
-          local v = redis.call('HMGET', B, 'c' .. s, 'f' .. s)
-          st.wn = st.wn - (tonumber(v[1]) or 0)
-          st.wf = st.wf - (tonumber(v[2]) or 0)
-          redis.call('HDEL', B, 'c' .. s, 'f' .. s)
-        end
-      end
-      st.wh = span
-    end
-    redis.call('HINCRBY', B, 'c' .. span, 1)
-    st.wn = st.wn + 1
-    if failed then
-      redis.call('HINCRBY', B, 'f' .. span, 1)
-      st.wf = st.wf + 1
-    end
-    if failed and st.wn >= cfg.m and st.wf / st.wn >= cfg.r then return 'failure-rate' end
-    return nil
-  end
-  -- count-window and slow-call: a ring of one byte per call ('0' + 1 if failed + 2 if slow)
-  local i = st.wi
-  if st.wn < cfg.n then
-    st.wn = st.wn + 1
-  else
-    local old = redis.call('GETRANGE', R, i, i)
-    local bits = 0
-    if old ~= '' then bits = string.byte(old) - 48 end
-    if bits % 2 == 1 then st.wf = st.wf - 1 end
-    if bits >= 2 then st.ws = st.ws - 1 end
-  end
-  redis.call('SETRANGE', R, i, string.char(48 + (failed and 1 or 0) + (slow and 2 or 0)))
-  if failed then st.wf = st.wf + 1 end
-  if slow then st.ws = st.ws + 1 end
-  st.wi = (i + 1) % cfg.n
-  if st.wn < cfg.m then return nil end
-  if cfg.k == 'count-window' then
-    if failed and st.wf / st.wn >= cfg.r then return 'failure-rate' end
-    return nil
-  end
-  if st.wf > 0 and st.wf / st.wn >= cfg.r then return 'failure-rate' end
-  if st.ws > 0 and st.ws / st.wn >= cfg.sr then return 'slow-call-rate' end
-  return nil
+  return record_policy(st, failed, slow)
 end
 
 -- The configuration: the stored one if the caller's fingerprint is its, else see the file's comment.
@@ -264,7 +214,7 @@ return reply(st)
  * says so and the failures come from `quorum` distinct instances. ARGV 7 on: generation the
  * calls were admitted in (-1: before the instance knew the fleet's state; they count if the circuit
  * is CLOSED), instance id, outcomes run-length encoded as "S20000;F1;S3" (see `OutcomeBatch`: S
- * success, F failure; s and f the same from slow calls, under the slow-call policy).
+ * success, F failure; s and f the same from slow calls, under a policy that counts slow calls).
  */
 export const RECORD = `${PRELUDE}
 local st = load()
@@ -273,10 +223,10 @@ if (gen == -1 or st.g == gen) and st.s == 'CLOSED' then
   local opened = false
   for kind, count in string.gmatch(ARGV[9], '([SFsf])(%d+)') do
     local failed = kind == 'F' or kind == 'f'
-    local slow = cfg.k == 'slow-call' and (kind == 's' or kind == 'f')
+    local slow = policy_counts_slow[cfg.k] == true and (kind == 's' or kind == 'f')
     local n = tonumber(count)
-    -- Under the consecutive policy a success only resets the count: a run of them is one success.
-    if cfg.k == 'consecutive' and not failed then n = 1 end
+    -- Where a success only resets the count (consecutive), a run of them is one success.
+    if policy_collapses_successes[cfg.k] == true and not failed then n = 1 end
     for _ = 1, n do
       local reason = record(st, failed, slow, ARGV[8])
       if reason and quorum() then

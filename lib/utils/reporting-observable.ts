@@ -1,4 +1,10 @@
-import { Observable, type Observer, type Operator, type Subscriber, type Subscription } from 'rxjs';
+import {
+  Observable,
+  type Observer,
+  type OperatorFunction,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 
 type Callback = ((value?: unknown) => void) | null | undefined;
 
@@ -14,24 +20,33 @@ function isSubscriber(value: unknown): value is Subscriber<unknown> {
 /**
  * An Observable whose subscribers' exceptions are handed to `report`, instead of rxjs's default of
  * rethrowing them later on a timer: an uncaught exception, which ends a Node process. The
- * subscriber that threw stays subscribed, and the others are not affected. Operators keep the class
- * through `lift`, as rxjs's own `Subject` does, so a subscriber at the end of `pipe(...)` is
- * covered too.
+ * subscriber that threw stays subscribed, and the others are not affected. `pipe(...)` returns a
+ * `ReportingObservable` too (wrapping what the operators built), so a subscriber at the end of a
+ * pipe is covered. Public rxjs API only: `subscribe` and `pipe` are overridden, `lift`, `source`
+ * and `operator` are left alone.
  * @internal
  */
 export class ReportingObservable<T> extends Observable<T> {
   constructor(
-    subscribe: ((subscriber: Subscriber<T>) => (() => void) | undefined) | undefined,
+    subscribe: (subscriber: Subscriber<T>) => (() => void) | Subscription | undefined,
     private readonly report: (error: unknown) => void,
   ) {
     super(subscribe);
   }
 
-  override lift<R>(operator?: Operator<T, R>): Observable<R> {
-    const lifted = new ReportingObservable<R>(undefined, this.report);
-    lifted.source = this;
-    lifted.operator = operator;
-    return lifted;
+  // The signature of rxjs's own implementation, which its overloads narrow for callers.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override pipe(...operations: OperatorFunction<any, any>[]): Observable<any> {
+    // What `Observable.prototype.pipe` does: each operation applied to the result of the last.
+    const piped = operations.reduce<Observable<unknown>>(
+      (source, operation) => operation(source),
+      this,
+    );
+    if (piped === this) return this;
+    return new ReportingObservable<unknown>(
+      (subscriber) => piped.subscribe(subscriber),
+      this.report,
+    );
   }
 
   override subscribe(

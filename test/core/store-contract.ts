@@ -157,6 +157,36 @@ export function describeStoreContract(label: string, create: () => Promise<Store
       }),
     );
 
+    // README, "Choosing how a circuit trips": a window "opens when the failure rate over the last
+    // windowSize calls reaches failureRateThreshold, once minimumCalls calls are in the window"; the
+    // rate is evaluated after every call, so the success that completes minimumCalls can open it.
+    it.each(['count-window', 'time-window'] as const)(
+      '%s: F,F (one breaker), F,S (the other) with minimumCalls 4 and threshold 0.5 opens the circuit on the success',
+      knowing(async (policy: 'count-window' | 'time-window') => {
+        await setup();
+        const name = uniqueName();
+        const options = {
+          policy,
+          failureThreshold: undefined,
+          minimumCalls: 4,
+          failureRateThreshold: 0.5,
+        };
+        const a = breaker(name, options);
+        const b = breaker(name, options);
+        await failOn(a, 2);
+        await failOn(b, 1);
+        // Time for a shared store to record the three failures first (pacing, not a deadline:
+        // the success is then the call that completes minimumCalls); below it, still closed.
+        await env.advance(100);
+        expect([a.state, b.state]).toEqual(['CLOSED', 'CLOSED']);
+        await outcome(b.execute(async () => 'ok'));
+        await eventually(() => {
+          expect(a.state).toBe('OPEN');
+          expect(b.state).toBe('OPEN');
+        });
+      }),
+    );
+
     it(
       'a breaker rejects without calling its dependency once the other tripped the circuit',
       knowing(async () => {

@@ -1,10 +1,10 @@
 import type { TripReason } from '../circuit-state.js';
+import type { OptionRead, PolicyDescriptor } from './policy-descriptor.js';
 import type { PolicyView, TripPolicy } from './trip-policy.js';
 
 /** Opens the circuit after `threshold` failures in a row; any success starts the count again. */
 export class ConsecutiveFailuresPolicy implements TripPolicy {
   readonly needsTime = false;
-  readonly needsDuration = false;
   private consecutive = 0;
   private calls = 0;
   private failures = 0;
@@ -33,3 +33,40 @@ export class ConsecutiveFailuresPolicy implements TripPolicy {
     return { calls: this.calls, failures: this.failures, slowCalls: 0 };
   }
 }
+
+/** The `consecutive` policy with every parameter resolved. */
+export interface ConsecutiveFailuresConfig {
+  readonly kind: 'consecutive';
+  readonly failureThreshold: number;
+}
+
+const readFailureThreshold: OptionRead = (check, fallback) =>
+  check.integer('failureThreshold', 1, fallback);
+
+const defaults = { failureThreshold: 5 } as const;
+
+/** The `consecutive` policy: `failureThreshold` failures in a row open the circuit. */
+export const consecutiveFailures = {
+  kind: 'consecutive',
+  options: { failureThreshold: readFailureThreshold },
+  defaults,
+  resolve: (check) => ({
+    kind: 'consecutive',
+    failureThreshold: readFailureThreshold(check, defaults.failureThreshold),
+  }),
+  create: (config) => new ConsecutiveFailuresPolicy(config.failureThreshold),
+  script: {
+    params: { failureThreshold: 't' },
+    // A success resets the count and the instances that contributed to it.
+    lua: `
+if not failed then
+  st.c = 0
+  redis.call('DEL', S)
+  return nil
+end
+st.c = st.c + 1
+if st.c >= cfg.t then return 'consecutive-failures' end
+return nil`,
+    collapsesSuccesses: true,
+  },
+} satisfies PolicyDescriptor<ConsecutiveFailuresConfig>;

@@ -1,25 +1,28 @@
 import type { TripReason } from '../circuit-state.js';
+import {
+  COUNT_WINDOW_DEFAULTS,
+  CountRing,
+  readWindowSize,
+  resolveCountWindow,
+} from './count-ring.js';
+import type { PolicyDescriptor } from './policy-descriptor.js';
+import { rateReached, readFailureRateThreshold, readMinimumCalls } from './rate-rule.js';
 import type { PolicyView, TripPolicy } from './trip-policy.js';
 
 /**
  * Opens the circuit when the failure rate over the last `size` calls reaches `threshold`, once the
- * window holds at least `minimumCalls` calls. A ring of one byte per call with a running failure
- * count: O(1) per call, however full the window.
+ * window holds at least `minimumCalls` calls. O(1) per call, however full the window.
  */
-export class CountWindowPolicy implements TripPolicy {
+export class CountWindowPolicy extends CountRing implements TripPolicy {
   readonly needsTime = false;
-  readonly needsDuration = false;
-  /** Allocated on the first outcome, so an idle breaker costs nothing. */
-  private ring: Uint8Array | undefined = undefined;
-  private next = 0;
-  private count = 0;
-  private failures = 0;
 
   constructor(
-    private readonly size: number,
+    size: number,
     private readonly minimumCalls: number,
     private readonly threshold: number,
-  ) {}
+  ) {
+    super(size);
+  }
 
   success(): TripReason | undefined {
     return this.record(0);
@@ -29,33 +32,46 @@ export class CountWindowPolicy implements TripPolicy {
     return this.record(1);
   }
 
-  reset(): void {
-    this.ring?.fill(0);
-    this.next = 0;
-    this.count = 0;
-    this.failures = 0;
-  }
-
   view(): PolicyView {
     return { calls: this.count, failures: this.failures, slowCalls: 0 };
   }
 
-  /**
-   * Records an outcome, then evaluates the rate: after every call, success or failure, once the
-   * window holds `minimumCalls` (a success that pushes an older success out of a full window can
-   * leave the rate higher than before).
-   */
+  /** Records an outcome, then evaluates the rate (after every call, success or failure). */
   private record(failed: 0 | 1): TripReason | undefined {
-    const ring = (this.ring ??= new Uint8Array(this.size));
-    if (this.count < this.size) this.count++;
-    else this.failures -= ring[this.next]!;
-    ring[this.next] = failed;
-    this.failures += failed;
-    if (++this.next === this.size) this.next = 0;
-    return this.count >= this.minimumCalls &&
-      this.failures > 0 &&
-      this.failures / this.count >= this.threshold
+    this.push(failed);
+    return rateReached(this.failures, this.count, this.minimumCalls, this.threshold)
       ? 'failure-rate'
       : undefined;
   }
 }
+
+/** The `count-window` policy with every parameter resolved. */
+export interface CountWindowConfig {
+  readonly kind: 'count-window';
+  readonly windowSize: number;
+  readonly minimumCalls: number;
+  readonly failureRateThreshold: number;
+}
+
+/** The `count-window` policy: the failure rate over the last `windowSize` calls. */
+export const countWindow = {
+  kind: 'count-window',
+  options: {
+    windowSize: readWindowSize,
+    minimumCalls: readMinimumCalls,
+    failureRateThreshold: readFailureRateThreshold,
+  },
+  defaults: COUNT_WINDOW_DEFAULTS,
+  resolve: (check) => ({ kind: 'count-window', ...resolveCountWindow(check) }),
+  create: (config) =>
+    new CountWindowPolicy(config.windowSize, config.minimumCalls, config.failureRateThreshold),
+  script: {
+    params: { windowSize: 'n', minimumCalls: 'm', failureRateThreshold: 'r' },
+    // The rate after every call, a success too, as the breaker's own window evaluates it.
+    lua: `
+ring_push(st, failed, slow)
+if rate_reached(st.wf, st.wn, cfg.r) then return 'failure-rate' end
+return nil`,
+    collapsesSuccesses: false,
+  },
+} satisfies PolicyDescriptor<CountWindowConfig>;

@@ -1,8 +1,15 @@
 import type { TripReason } from '../circuit-state.js';
+import {
+  COUNT_WINDOW_DEFAULTS,
+  CountRing,
+  FAILED,
+  readWindowSize,
+  resolveCountWindow,
+  SLOW,
+} from './count-ring.js';
+import type { OptionRead, PolicyDescriptor } from './policy-descriptor.js';
+import { rateReached, readFailureRateThreshold, readMinimumCalls } from './rate-rule.js';
 import type { PolicyView, TripPolicy } from './trip-policy.js';
-
-const FAILED = 1;
-const SLOW = 2;
 
 /**
  * Over the last `size` calls, opens the circuit when the share of slow calls (taking at least
@@ -10,23 +17,18 @@ const SLOW = 2;
  * `failureRateThreshold`, once the window holds `minimumCalls` calls. A dependency that answers
  * correctly but ever more slowly is caught before its slowness becomes timeouts. O(1) per call.
  */
-export class SlowCallPolicy implements TripPolicy {
+export class SlowCallPolicy extends CountRing implements TripPolicy {
   readonly needsTime = false;
-  readonly needsDuration = true;
-  /** One byte per call: bit 0 failed, bit 1 slow. Allocated on the first outcome. */
-  private ring: Uint8Array | undefined = undefined;
-  private next = 0;
-  private count = 0;
-  private failures = 0;
-  private slow = 0;
 
   constructor(
-    private readonly size: number,
+    size: number,
     private readonly minimumCalls: number,
     private readonly failureRateThreshold: number,
     private readonly slowCallDuration: number,
     private readonly slowRateThreshold: number,
-  ) {}
+  ) {
+    super(size);
+  }
 
   success(_now: number, duration: number): TripReason | undefined {
     return this.record(duration >= this.slowCallDuration ? SLOW : 0);
@@ -36,36 +38,88 @@ export class SlowCallPolicy implements TripPolicy {
     return this.record(duration >= this.slowCallDuration ? FAILED | SLOW : FAILED);
   }
 
-  reset(): void {
-    this.ring?.fill(0);
-    this.next = 0;
-    this.count = 0;
-    this.failures = 0;
-    this.slow = 0;
-  }
-
   view(): PolicyView {
     return { calls: this.count, failures: this.failures, slowCalls: this.slow };
   }
 
+  /** Records an outcome, then evaluates both rates (after every call, success or failure). */
   private record(bits: number): TripReason | undefined {
-    const ring = (this.ring ??= new Uint8Array(this.size));
-    if (this.count < this.size) {
-      this.count++;
-    } else {
-      const old = ring[this.next]!;
-      this.failures -= old & FAILED;
-      this.slow -= (old & SLOW) >> 1;
-    }
-    ring[this.next] = bits;
-    this.failures += bits & FAILED;
-    this.slow += (bits & SLOW) >> 1;
-    if (++this.next === this.size) this.next = 0;
-    if (this.count < this.minimumCalls) return undefined;
-    if (this.failures > 0 && this.failures / this.count >= this.failureRateThreshold) {
+    this.push(bits);
+    if (rateReached(this.failures, this.count, this.minimumCalls, this.failureRateThreshold)) {
       return 'failure-rate';
     }
-    if (this.slow > 0 && this.slow / this.count >= this.slowRateThreshold) return 'slow-call-rate';
-    return undefined;
+    return rateReached(this.slow, this.count, this.minimumCalls, this.slowRateThreshold)
+      ? 'slow-call-rate'
+      : undefined;
   }
 }
+
+/** The `slow-call` policy with every parameter resolved. */
+export interface SlowCallConfig {
+  readonly kind: 'slow-call';
+  readonly windowSize: number;
+  readonly minimumCalls: number;
+  readonly failureRateThreshold: number;
+  readonly slowCallDuration: number;
+  readonly slowCallRateThreshold: number;
+}
+
+const readSlowCallDuration: OptionRead = (check, fallback) =>
+  check.duration('slowCallDuration', fallback);
+const readSlowCallRateThreshold: OptionRead = (check, fallback) =>
+  check.fraction('slowCallRateThreshold', fallback);
+
+const defaults = { ...COUNT_WINDOW_DEFAULTS, slowCallRateThreshold: 0.5 } as const;
+
+/** The `slow-call` policy: the slow-call rate (or the failure rate) over the last `windowSize` calls. */
+export const slowCall = {
+  kind: 'slow-call',
+  options: {
+    windowSize: readWindowSize,
+    minimumCalls: readMinimumCalls,
+    failureRateThreshold: readFailureRateThreshold,
+    slowCallDuration: readSlowCallDuration,
+    slowCallRateThreshold: readSlowCallRateThreshold,
+  },
+  defaults,
+  resolve: (check) => {
+    const window = resolveCountWindow(check);
+    if (check.value('slowCallDuration') === undefined) {
+      check.fail(
+        'slowCallDuration',
+        'a finite number of milliseconds > 0 (required by policy "slow-call")',
+        undefined,
+      );
+    }
+    return {
+      kind: 'slow-call',
+      ...window,
+      slowCallDuration: readSlowCallDuration(check, 0),
+      slowCallRateThreshold: readSlowCallRateThreshold(check, defaults.slowCallRateThreshold),
+    };
+  },
+  create: (config) =>
+    new SlowCallPolicy(
+      config.windowSize,
+      config.minimumCalls,
+      config.failureRateThreshold,
+      config.slowCallDuration,
+      config.slowCallRateThreshold,
+    ),
+  slowCallDuration: (config) => config.slowCallDuration,
+  script: {
+    params: {
+      windowSize: 'n',
+      minimumCalls: 'm',
+      failureRateThreshold: 'r',
+      slowCallDuration: 'sd',
+      slowCallRateThreshold: 'sr',
+    },
+    lua: `
+ring_push(st, failed, slow)
+if rate_reached(st.wf, st.wn, cfg.r) then return 'failure-rate' end
+if rate_reached(st.ws, st.wn, cfg.sr) then return 'slow-call-rate' end
+return nil`,
+    collapsesSuccesses: false,
+  },
+} satisfies PolicyDescriptor<SlowCallConfig>;

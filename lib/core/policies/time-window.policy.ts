@@ -1,31 +1,35 @@
 import type { TripReason } from '../circuit-state.js';
+import type { PolicyDescriptor } from './policy-descriptor.js';
+import {
+  RATE_DEFAULTS,
+  rateReached,
+  readFailureRateThreshold,
+  readMinimumCalls,
+} from './rate-rule.js';
+import {
+  readWindowBuckets,
+  readWindowDuration,
+  resolveTimeBuckets,
+  TIME_BUCKETS_DEFAULTS,
+  TimeBuckets,
+} from './time-buckets.js';
 import type { PolicyView, TripPolicy } from './trip-policy.js';
 
 /**
  * Opens the circuit when the failure rate over the last `windowDuration` ms reaches `threshold`,
  * once the window holds `minimumCalls` calls. The window is `buckets` buckets of equal span that
- * rotate on access (no timer): a bucket's counts leave the totals when its span falls out of the
- * window. O(1) per call; after a long idle spell, at most `buckets` buckets are cleared once.
+ * rotate on access (see {@link TimeBuckets}). O(1) per call.
  */
-export class TimeWindowPolicy implements TripPolicy {
+export class TimeWindowPolicy extends TimeBuckets implements TripPolicy {
   readonly needsTime = true;
-  readonly needsDuration = false;
-  private readonly span: number;
-  /** Per bucket: calls and failures. Bucket `i` holds the span `s` with `s mod buckets = i`. */
-  private calls: Uint32Array | undefined = undefined;
-  private fails: Uint32Array | undefined = undefined;
-  /** The newest span recorded (`floor(now / span)`); -Infinity when empty. */
-  private head = -Infinity;
-  private totalCalls = 0;
-  private totalFailures = 0;
 
   constructor(
     windowDuration: number,
-    private readonly buckets: number,
+    buckets: number,
     private readonly minimumCalls: number,
     private readonly threshold: number,
   ) {
-    this.span = windowDuration / buckets;
+    super(windowDuration, buckets);
   }
 
   success(now: number): TripReason | undefined {
@@ -36,73 +40,64 @@ export class TimeWindowPolicy implements TripPolicy {
     return this.record(now, 1);
   }
 
-  reset(): void {
-    this.calls?.fill(0);
-    this.fails?.fill(0);
-    this.head = -Infinity;
-    this.totalCalls = 0;
-    this.totalFailures = 0;
-  }
-
   view(now: number): PolicyView {
-    if (this.calls !== undefined) this.rotate(Math.floor(now / this.span));
+    this.slide(now);
     return { calls: this.totalCalls, failures: this.totalFailures, slowCalls: 0 };
   }
 
-  /**
-   * Records an outcome, then evaluates the rate: after every call, success or failure, once the
-   * window holds `minimumCalls` (older successes leave the window as it moves, so a success can
-   * find the rate above the threshold).
-   */
+  /** Records an outcome, then evaluates the rate (after every call, success or failure). */
   private record(now: number, failed: 0 | 1): TripReason | undefined {
-    const calls = (this.calls ??= new Uint32Array(this.buckets));
-    const fails = (this.fails ??= new Uint32Array(this.buckets));
-    const index = this.rotate(Math.floor(now / this.span));
-    calls[index]!++;
-    fails[index]! += failed;
-    this.totalCalls++;
-    this.totalFailures += failed;
-    return this.totalCalls >= this.minimumCalls &&
-      this.totalFailures > 0 &&
-      this.totalFailures / this.totalCalls >= this.threshold
+    this.push(now, failed);
+    return rateReached(this.totalFailures, this.totalCalls, this.minimumCalls, this.threshold)
       ? 'failure-rate'
       : undefined;
   }
-
-  private bucketOf(span: number): number {
-    const i = span % this.buckets;
-    return i < 0 ? i + this.buckets : i;
-  }
-
-  /**
-   * Moves the window so that it ends at `span` and returns the bucket that holds `span`. Each new span
-   * reuses the bucket of the span `buckets` before it, which has just left the window, so clearing the
-   * buckets of the new spans (at most `buckets` of them) drops exactly what expired. A reading older
-   * than the newest span (a clock stepping back) is counted in the newest bucket: nothing is lost.
-   */
-  private rotate(span: number): number {
-    if (!(span > this.head)) return this.bucketOf(this.head);
-    const calls = this.calls!;
-    const fails = this.fails!;
-    const bucket = this.bucketOf(span);
-    // `span - head` new spans; the loop counts buckets rather than spans, so it ends however large
-    // the readings are (above 2^53, `s + 1 === s`). Spans are integers, so `head + steps` is `span`.
-    const steps = span - this.head;
-    if (steps >= this.buckets) {
-      calls.fill(0);
-      fails.fill(0);
-      this.totalCalls = 0;
-      this.totalFailures = 0;
-    } else {
-      for (let k = 0, i = this.bucketOf(this.head); k < steps; k++) {
-        if (++i === this.buckets) i = 0;
-        this.totalCalls -= calls[i]!;
-        this.totalFailures -= fails[i]!;
-        calls[i] = 0;
-        fails[i] = 0;
-      }
-    }
-    this.head = span;
-    return bucket;
-  }
 }
+
+/** The `time-window` policy with every parameter resolved. */
+export interface TimeWindowConfig {
+  readonly kind: 'time-window';
+  readonly windowDuration: number;
+  readonly windowBuckets: number;
+  readonly minimumCalls: number;
+  readonly failureRateThreshold: number;
+}
+
+/** The `time-window` policy: the failure rate over the last `windowDuration` ms. */
+export const timeWindow = {
+  kind: 'time-window',
+  options: {
+    windowDuration: readWindowDuration,
+    windowBuckets: readWindowBuckets,
+    minimumCalls: readMinimumCalls,
+    failureRateThreshold: readFailureRateThreshold,
+  },
+  defaults: { ...TIME_BUCKETS_DEFAULTS, ...RATE_DEFAULTS },
+  resolve: (check) => ({
+    kind: 'time-window',
+    ...resolveTimeBuckets(check),
+    minimumCalls: readMinimumCalls(check, RATE_DEFAULTS.minimumCalls),
+    failureRateThreshold: readFailureRateThreshold(check, RATE_DEFAULTS.failureRateThreshold),
+  }),
+  create: (config) =>
+    new TimeWindowPolicy(
+      config.windowDuration,
+      config.windowBuckets,
+      config.minimumCalls,
+      config.failureRateThreshold,
+    ),
+  script: {
+    params: {
+      windowDuration: 'wd',
+      windowBuckets: 'wb',
+      minimumCalls: 'm',
+      failureRateThreshold: 'r',
+    },
+    // The rate after every call, a success too, as the breaker's own window evaluates it.
+    lua: `
+buckets_push(st, failed)
+if rate_reached(st.wf, st.wn, cfg.r) then return 'failure-rate' end
+return nil`,
+    collapsesSuccesses: false,
+  },
+} satisfies PolicyDescriptor<TimeWindowConfig>;

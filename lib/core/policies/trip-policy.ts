@@ -14,17 +14,15 @@ export interface PolicyView {
  * Decides, outcome by outcome, whether a closed circuit should open. A policy only answers
  * "should it open now?": the circuit owns every transition, and resets the policy when it closes.
  * Every method is O(1).
- *
- * Rates are compared as `failures / calls >= threshold`, never `failures >= threshold * calls`: the
- * quotient of two integers is correctly rounded, so 7 failures in 25 calls meets a 0.28 threshold,
- * while `0.28 * 25` is 7.000000000000001 and would not.
  */
 export interface TripPolicy {
   /** Whether `success`/`failure`/`view` need a real `now` (otherwise 0 is passed). */
   readonly needsTime: boolean;
-  /** Whether `success`/`failure` need the call's duration (otherwise `NaN` is passed). */
-  readonly needsDuration: boolean;
-  /** Records a success; returns why the circuit should open, if it should (a slow success can). */
+  /**
+   * Records a success; returns why the circuit should open, if it should (a slow success can).
+   * `duration` is the call's, in ms, when its descriptor has a `slowCallDuration` (the breaker times
+   * calls then); otherwise `NaN` may be passed.
+   */
   success(now: number, duration: number): TripReason | undefined;
   /** Records a failure; returns why the circuit should open, if it should. */
   failure(now: number, duration: number): TripReason | undefined;

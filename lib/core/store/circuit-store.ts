@@ -2,7 +2,7 @@ import type { CircuitState, TransitionReason } from '../circuit-state.js';
 import type { Clock } from '../clock.js';
 import type { PolicyView } from '../policies/trip-policy.js';
 import type { CircuitSnapshot } from '../snapshot.js';
-import type { CircuitConfig } from '../validate-options.js';
+import type { CircuitConfig } from '../circuit-config.js';
 
 /** `tryAcquire` result: rejected, the circuit is open. */
 export const REJECTED_OPEN = -1;

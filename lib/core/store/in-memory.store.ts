@@ -3,7 +3,7 @@ import { Circuit } from '../circuit.js';
 import { BreakerOptionsError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { CircuitSnapshot } from '../snapshot.js';
-import type { CircuitConfig } from '../validate-options.js';
+import type { CircuitConfig } from '../circuit-config.js';
 import type {
   CircuitBinding,
   CircuitHandle,

@@ -1,0 +1,132 @@
+import { type Observable, Subject } from 'rxjs';
+import type { Breaker, BreakerEventMap, CallbackSource, Disposable } from './core/index.js';
+import { ReportingObservable } from './utils/reporting-observable.js';
+
+/**
+ * The event types on `CircuitBreakerRegistry.events$`: the engine's events, without the `open`,
+ * `close` and `halfOpen` aliases of `stateChange` (read `event.to` instead), so that each
+ * transition appears once.
+ * @publicApi
+ */
+export type CircuitBreakerEventType =
+  'stateChange' | 'success' | 'failure' | 'timeout' | 'rejection' | 'ignored';
+
+/**
+ * One event of one breaker, as `CircuitBreakerRegistry.events$` delivers it. Discriminated by
+ * `type`: `if (e.type === 'stateChange') console.log(e.event.from, e.event.to)`.
+ * @publicApi
+ */
+export type CircuitBreakerEvent = {
+  [K in CircuitBreakerEventType]: {
+    /** The breaker's name. */
+    readonly breaker: string;
+    readonly type: K;
+    /** The engine's event. */
+    readonly event: BreakerEventMap[K];
+  };
+}[CircuitBreakerEventType];
+
+const EVENT_TYPES: readonly CircuitBreakerEventType[] = [
+  'stateChange',
+  'success',
+  'failure',
+  'timeout',
+  'rejection',
+  'ignored',
+];
+
+/** Where an error is reported when no breaker's event was being delivered (`defaults`'). */
+type CallbackErrorReporter = (error: unknown, source: CallbackSource, breaker: string) => void;
+
+interface Source {
+  readonly breaker: Breaker;
+  /** The engine listeners feeding the stream, while someone subscribes. */
+  listeners: Disposable[] | undefined;
+}
+
+/**
+ * Every event of a set of breakers as one stream (the registry's `events$`), including breakers
+ * added later. The engine's listeners are attached only while someone subscribes. A subscriber
+ * that throws is reported to the `onCallbackError` of the breaker whose event it was handling
+ * (or to `fallbackReporter`, else `console.error`) and stays subscribed.
+ * @internal
+ */
+export class CircuitBreakerEventStream {
+  readonly events$: Observable<CircuitBreakerEvent>;
+
+  private readonly sources = new Map<string, Source>();
+  private readonly subject = new Subject<CircuitBreakerEvent>();
+  private observers = 0;
+  /** The breaker whose event is being delivered to subscribers now, if any. */
+  private delivering: string | undefined = undefined;
+  private closed = false;
+
+  constructor(private readonly fallbackReporter: CallbackErrorReporter | undefined) {
+    this.events$ = new ReportingObservable<CircuitBreakerEvent>((subscriber) => {
+      if (this.closed) {
+        subscriber.complete();
+        return undefined;
+      }
+      const subscription = this.subject.subscribe(subscriber);
+      if (this.observers++ === 0)
+        for (const [name, source] of this.sources) this.attach(name, source);
+      return () => {
+        subscription.unsubscribe();
+        if (--this.observers === 0) for (const source of this.sources.values()) this.detach(source);
+      };
+    }, this.reportSubscriberError.bind(this));
+  }
+
+  /** Adds a breaker's events to the stream. */
+  add(name: string, breaker: Breaker): void {
+    const source: Source = { breaker, listeners: undefined };
+    this.sources.set(name, source);
+    if (this.observers > 0) this.attach(name, source);
+  }
+
+  /** Stops listening to every breaker: no event reaches the stream any more. */
+  detachAll(): void {
+    this.closed = true;
+    for (const source of this.sources.values()) this.detach(source);
+  }
+
+  /** Completes the stream, and at once for later subscribers. */
+  complete(): void {
+    this.detachAll();
+    this.subject.complete();
+  }
+
+  private attach(name: string, source: Source): void {
+    if (source.listeners !== undefined) return;
+    source.listeners = EVENT_TYPES.map((type) =>
+      source.breaker.on(type, (event: unknown) => {
+        const outer = this.delivering;
+        this.delivering = name;
+        try {
+          this.subject.next({ breaker: name, type, event } as CircuitBreakerEvent);
+        } finally {
+          this.delivering = outer;
+        }
+      }),
+    );
+  }
+
+  private detach(source: Source): void {
+    for (const listener of source.listeners ?? []) listener.dispose();
+    source.listeners = undefined;
+  }
+
+  /** A subscriber threw: report it where the breaker reports its own listeners' errors. */
+  private reportSubscriberError(error: unknown): void {
+    const name = this.delivering;
+    const breaker = name === undefined ? undefined : this.sources.get(name)?.breaker;
+    const configured = this.fallbackReporter;
+    try {
+      if (breaker !== undefined) breaker.options.onCallbackError(error, 'listener', breaker.name);
+      else if (typeof configured === 'function') configured(error, 'listener', 'events$');
+      else console.error('[nestjs-circuit-breaker] an events$ subscriber threw:', error);
+    } catch {
+      // The reporter itself threw: nothing else can be done, and no breaker is affected.
+    }
+  }
+}

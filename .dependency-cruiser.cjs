@@ -18,6 +18,15 @@ module.exports = {
       to: { path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis'] },
     },
     {
+      name: 'core-through-its-entries',
+      severity: 'error',
+      comment:
+        'Outside lib/core, the engine is reached through lib/core/index.ts (public) or ' +
+        'lib/core/internal.ts (the package-internal entry), never a file of its inside.',
+      from: { path: '^lib/', pathNot: '^lib/core/' },
+      to: { path: '^lib/core/', pathNot: '^lib/core/(index|internal)[.]ts$' },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       from: { path: '^lib/' },

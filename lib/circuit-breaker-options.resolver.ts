@@ -7,7 +7,7 @@ import {
   describeValue,
   mergeBreakerOptions,
   validateOptionValues,
-} from './core/index.js';
+} from './core/internal.js';
 import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-module-options.interface.js';
 import type { CircuitBreakerOptions } from './interfaces/circuit-breaker-options.interface.js';
 

@@ -11,7 +11,7 @@ import {
   type BulkheadRejectedError,
   type CircuitOpenError,
   isRejection,
-} from './core/index.js';
+} from './core/internal.js';
 import { retryAfterSeconds } from './utils/http.util.js';
 import { type HttpAdapter, setResponseHeader } from './utils/http-response.util.js';
 

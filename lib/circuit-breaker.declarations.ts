@@ -1,4 +1,4 @@
-import { BreakerOptionsError, describeValue } from './core/index.js';
+import { BreakerOptionsError, describeValue } from './core/internal.js';
 import {
   type NormalizedModuleOptions,
   resolveCircuitBreaker,

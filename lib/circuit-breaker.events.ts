@@ -1,5 +1,5 @@
 import { type Observable, Subject } from 'rxjs';
-import type { Breaker, BreakerEventMap, CallbackSource, Disposable } from './core/index.js';
+import type { Breaker, BreakerEventMap, CallbackSource, Disposable } from './core/internal.js';
 import { ReportingObservable } from './utils/reporting-observable.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { BreakerOptionsError, closestName, describeValue } from './core/index.js';
+import { BreakerOptionsError, closestName, describeValue } from './core/internal.js';
 import { CIRCUIT_BREAKER_REGISTRY } from './circuit-breaker.constants.js';
 import type { CircuitBreakerDeclarations } from './circuit-breaker.declarations.js';
 import { getCircuitBreakerMetadata } from './circuit-breaker.decorator.js';

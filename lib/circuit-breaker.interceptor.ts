@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { catchError, type Observable, throwError } from 'rxjs';
-import type { Breaker } from './core/index.js';
+import type { Breaker } from './core/internal.js';
 import { CircuitBreakerRejectionMapper } from './circuit-breaker-rejection.mapper.js';
 import { CIRCUIT_BREAKER_REGISTRY } from './circuit-breaker.constants.js';
 import { getCircuitBreakerMetadata } from './circuit-breaker.decorator.js';

@@ -5,7 +5,7 @@ import {
   isBulkheadRejectedError,
   isCircuitOpenError,
   type TimerHandle,
-} from './core/index.js';
+} from './core/internal.js';
 
 /** What a guarded method returns. */
 export type ReturnShape = 'promise' | 'observable' | 'sync';

@@ -1,5 +1,5 @@
 import { throwError } from 'rxjs';
-import type { Breaker, FallbackFunction } from './core/index.js';
+import type { Breaker, FallbackFunction } from './core/internal.js';
 import type { CircuitBreakerMetadata } from './interfaces/circuit-breaker-metadata.interface.js';
 import {
   type BoundFallback,

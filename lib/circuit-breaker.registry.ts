@@ -6,7 +6,7 @@ import {
   type BreakerStats,
   closestName,
   resolveBreakerOptions,
-} from './core/index.js';
+} from './core/internal.js';
 import { type ResolvedCircuitBreaker, sourceOf } from './circuit-breaker-options.resolver.js';
 import { checkBreakerName, CircuitBreakerDeclarations } from './circuit-breaker.declarations.js';
 import { type CircuitBreakerEvent, CircuitBreakerEventStream } from './circuit-breaker.events.js';

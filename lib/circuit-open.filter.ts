@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError } from 'rxjs';
-import { isRejection } from './core/index.js';
+import { isRejection } from './core/internal.js';
 import { CircuitBreakerRejectionMapper } from './circuit-breaker-rejection.mapper.js';
 import { replyWith } from './utils/http-response.util.js';
 

@@ -2,7 +2,13 @@
  * The framework-free circuit breaker engine: `nestjs-circuit-breaker/core`.
  * Nothing here imports NestJS; it works in any Node.js program.
  */
-export { Breaker, CallPermit, type Outcome, type Protected } from './breaker.js';
+export {
+  Breaker,
+  CallPermit,
+  type FallbackCause,
+  type Outcome,
+  type Protected,
+} from './breaker.js';
 export {
   CircuitState,
   isCircuitState,
@@ -65,14 +71,20 @@ export {
   type StoreStatus,
 } from './store/circuit-store.js';
 export { InMemoryStore } from './store/in-memory.store.js';
-export { Circuit } from './circuit.js';
-export { mergeBreakerOptions } from './merge-options.js';
+/** The options a breaker resolved at construction (`breaker.options`). */
+export type { ResolvedBreakerOptions } from './resolved-options.js';
+// For store authors: what a store needs to decide in this process too (README, "Writing a store").
 export type { ResolvedBackoff } from './backoff-options.js';
 export type { CircuitConfig, PolicyConfig } from './circuit-config.js';
-export { closestName, describeValue } from './describe.js';
-export { DEFAULTS, type ResolvedBreakerOptions } from './resolved-options.js';
+export type { ConsecutiveFailuresConfig } from './policies/consecutive-failures.policy.js';
+export type { CountWindowConfig } from './policies/count-window.policy.js';
+export type { SlowCallConfig } from './policies/slow-call.policy.js';
+export type { TimeWindowConfig } from './policies/time-window.policy.js';
+export type { TripPolicy } from './policies/trip-policy.js';
 export {
-  BREAKER_OPTION_NAMES,
-  resolveBreakerOptions,
-  validateOptionValues,
-} from './validate-options.js';
+  createLocalCircuit,
+  createTripPolicy,
+  type LocalCircuit,
+  type LocalCircuitBinding,
+  nextOpenPeriod,
+} from './store/local-circuit.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { CircuitState, closestName } from '../core/index.js';
+import { CircuitState, closestName } from '../core/internal.js';
 import { CIRCUIT_BREAKER_REGISTRY } from '../circuit-breaker.constants.js';
 import type { CircuitBreakerRegistry } from '../circuit-breaker.registry.js';
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CircuitConfig } from '../core/circuit-config.js';
-import { scriptedOptions, scriptParams } from '../core/policies/index.js';
+import { type CircuitConfig, scriptedOptions, scriptParams } from '../core/internal.js';
 import type { ScriptConfig } from './scripts.js';
 
 /**

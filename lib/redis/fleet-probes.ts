@@ -1,4 +1,4 @@
-import { PROBE_TICKET_BASE } from '../core/store/circuit-store.js';
+import { PROBE_TICKET_BASE } from '../core/internal.js';
 import type { Fleet } from './fleet-state.js';
 import type { FleetReply, ScriptCaller, ScriptRunner } from './script-runner.interface.js';
 

@@ -1,4 +1,4 @@
-import type { CircuitState, TransitionReason } from '../core/circuit-state.js';
+import type { CircuitState, TransitionReason } from '../core/internal.js';
 import type { FleetReply } from './script-runner.interface.js';
 
 /** @internal This instance's copy of the fleet's circuit. */

@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { openPeriod } from '../core/backoff.js';
-import { CircuitState } from '../core/circuit-state.js';
-import type { Circuit } from '../core/circuit.js';
-import { collapsesSuccesses, slowCallDurationOf } from '../core/policies/index.js';
-import type { CircuitSnapshot } from '../core/snapshot.js';
 import {
   ACQUIRE_ASYNC,
   type CircuitBinding,
   type CircuitHandle,
+  type CircuitSnapshot,
+  CircuitState,
   type CircuitView,
+  collapsesSuccesses,
+  type LocalCircuit,
+  nextOpenPeriod,
   REJECTED_FORCED_OPEN,
   REJECTED_HALF_OPEN,
   REJECTED_OPEN,
+  slowCallDurationOf,
   type StoreStatus,
-} from '../core/store/circuit-store.js';
+} from '../core/internal.js';
 import type { SharedConfig } from './circuit-config.js';
 import {
   type CircuitConfigMismatchError,
@@ -57,7 +58,7 @@ export class RedisCircuit implements CircuitHandle, ScriptCaller {
   private readonly fleet = new FleetState();
   private readonly arbiter: StateArbiter;
   /** The own circuit (the arbiter's). */
-  private readonly local: Circuit;
+  private readonly local: LocalCircuit;
   private readonly sender: OutcomeSender<RedisCircuit>;
   private readonly probes: FleetProbes<RedisCircuit>;
   private bound = true;
@@ -112,9 +113,8 @@ export class RedisCircuit implements CircuitHandle, ScriptCaller {
     const custom =
       typeof backoff === 'function'
         ? Math.ceil(
-            openPeriod(
-              this.binding.config.openDuration,
-              backoff,
+            nextOpenPeriod(
+              this.binding.config,
               (this.fleet.current?.failedProbes ?? 0) + 1,
               this.binding.random,
             ),

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { BreakerOptionsError } from '../core/errors.js';
-import { describeValue } from '../core/describe.js';
+import { BreakerOptionsError, describeValue } from '../core/internal.js';
 import type { RedisStoreOptions } from './redis-store-options.interface.js';
 
 /** @internal A {@link RedisStoreOptions} checked, with every default applied. */

@@ -1,6 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { CircuitBinding, CircuitHandle, CircuitStore } from '../core/store/circuit-store.js';
-import { BreakerOptionsError } from '../core/errors.js';
+import {
+  BreakerOptionsError,
+  type CircuitBinding,
+  type CircuitHandle,
+  type CircuitStore,
+} from '../core/internal.js';
 import { configDifferences, describeDifferences, sharedConfig } from './circuit-config.js';
 import { ConfigMismatchRegistry } from './config-mismatch.registry.js';
 import { isCircuitConfigMismatchError } from './config-mismatch.error.js';

@@ -1,4 +1,4 @@
-import type { CircuitState } from '../core/circuit-state.js';
+import type { CircuitState } from '../core/internal.js';
 import type { Waiter } from './in-flight-limit.js';
 import type { RedisStoreStatus } from './redis-store-options.interface.js';
 import type { ScriptConfig } from './scripts.js';

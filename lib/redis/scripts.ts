@@ -38,8 +38,7 @@
  * last transition happened, and `replaced` the configuration JSON this call replaced ('' if none).
  */
 
-import { TRIP_POLICY_LUA } from '../core/policies/index.js';
-import type { TripPolicyName } from '../core/policies/policy-name.js';
+import { TRIP_POLICY_LUA, type TripPolicyName } from '../core/internal.js';
 
 /** The configuration Redis keeps with a circuit, as JSON. Short keys keep it small. */
 export interface ScriptConfig {

@@ -1,13 +1,15 @@
-import { CircuitState, type TransitionReason } from '../core/circuit-state.js';
-import type { TripReason } from '../core/circuit-state.js';
-import { Circuit } from '../core/circuit.js';
-import { createPolicy } from '../core/policies/index.js';
-import type { TripPolicy } from '../core/policies/trip-policy.js';
 import {
   type CircuitBinding,
+  CircuitState,
   type CircuitTransition,
+  createLocalCircuit,
+  createTripPolicy,
+  type LocalCircuit,
   PROBE_TICKET_BASE,
-} from '../core/store/circuit-store.js';
+  type TransitionReason,
+  type TripPolicy,
+  type TripReason,
+} from '../core/internal.js';
 import type { CircuitConfigMismatchError } from './config-mismatch.error.js';
 import { type FleetState, transitionReason } from './fleet-state.js';
 import type { FleetHint, FleetReply } from './script-runner.interface.js';
@@ -39,7 +41,7 @@ export interface StateArbiterHost {
  */
 export class StateArbiter {
   /** This instance's own circuit. */
-  readonly local: Circuit;
+  readonly local: LocalCircuit;
   /** This instance's own view of its outcomes while the fleet decides (bad-instance protection). */
   private readonly ownPolicy: TripPolicy;
   /** What the own policy said at the last outcome, to act on once Redis has answered. */
@@ -68,14 +70,14 @@ export class StateArbiter {
     private readonly host: StateArbiterHost,
   ) {
     this.mismatchError = mismatch;
-    this.local = new Circuit({
+    this.local = createLocalCircuit({
       config: binding.config,
       clock: binding.clock,
       random: binding.random,
       initialState: binding.initialState,
       onTransition: (t) => this.bump(t.reason, t.openDuration),
     });
-    this.ownPolicy = createPolicy(binding.config.policy);
+    this.ownPolicy = createTripPolicy(binding.config.policy);
     this.generation = this.localGeneration = this.local.currentGeneration;
     this.effectiveState = this.local.currentState;
     this.changedAt = binding.clock.now();
@@ -264,7 +266,12 @@ export class StateArbiter {
 }
 
 /** Settles an outcome on the own circuit, under `generation` (or a probe ticket). */
-function feed(local: Circuit, generation: number, kind: 'S' | 'F' | 'I', duration: number): void {
+function feed(
+  local: LocalCircuit,
+  generation: number,
+  kind: 'S' | 'F' | 'I',
+  duration: number,
+): void {
   if (kind === 'S') local.success(generation, duration);
   else if (kind === 'F') local.failure(generation, duration);
   else local.release(generation);

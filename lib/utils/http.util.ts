@@ -1,4 +1,4 @@
-import { isRejection } from '../core/index.js';
+import { isRejection } from '../core/internal.js';
 
 function asStatus(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599

@@ -14,7 +14,7 @@ import {
   type CircuitStore,
   ManualClock,
   isCircuitOpenError,
-} from '../../lib/core/index.js';
+} from '../../lib/core/internal.js';
 import { Boom, deferred, flush, outcome } from './helpers/async.js';
 
 class NotFound extends Error {}

@@ -10,7 +10,7 @@ import {
   type CircuitTransition,
   ManualClock,
   resolveBreakerOptions,
-} from '../../lib/core/index.js';
+} from '../../lib/core/internal.js';
 
 function circuit(start = 1_000): {
   c: Circuit;

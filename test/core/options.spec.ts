@@ -8,7 +8,7 @@ import {
   isBreakerOptionsError,
   mergeBreakerOptions,
   validateOptionValues,
-} from '../../lib/core/index.js';
+} from '../../lib/core/internal.js';
 
 function construct(options: Record<string, unknown>): BreakerOptionsError {
   try {

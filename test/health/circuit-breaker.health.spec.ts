@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { CircuitBreakerHealthIndicator } from '../../lib/health/index.js';
 import {
-  Circuit,
+  createLocalCircuit,
   type CircuitStore,
   CircuitBreakerRegistry,
   ManualClock,
@@ -92,7 +92,7 @@ describe('CircuitBreakerHealthIndicator and shared stores', () => {
   function storeReporting(status: { value: 'shared' | 'degraded' }): CircuitStore {
     return {
       bind(binding) {
-        const circuit = new Circuit(binding);
+        const circuit = createLocalCircuit(binding);
         return Object.assign(circuit, { storeStatus: () => status.value });
       },
     };

@@ -1,10 +1,12 @@
 import { from, isObservable, Observable, of, type Subscription, throwError } from 'rxjs';
 import type { Breaker, CallOptions, CallPermit, TimerHandle } from './core/index.js';
-import type { FallbackCause } from './core/fallback.js';
 import { isThenable } from './core/thenable.js';
 
 /** What a guarded method returns. */
 export type ReturnShape = 'promise' | 'observable' | 'sync';
+
+/** How a call ended, for `Breaker.fallback` (the engine's `FallbackCause`). */
+type FallbackCause = Parameters<Breaker['fallback']>[1];
 
 /** Answers an error instead of throwing it. Already bound to the call's `this` and arguments. */
 export type BoundFallback = (error: unknown) => unknown;

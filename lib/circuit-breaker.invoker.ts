@@ -1,25 +1,20 @@
 import { from, isObservable, Observable, of, type Subscription, throwError } from 'rxjs';
 import {
   type Breaker,
+  type CallOptions,
   type CallPermit,
-  isBulkheadRejectedError,
-  isCircuitOpenError,
+  isThenable,
   type TimerHandle,
 } from './core/internal.js';
 
 /** What a guarded method returns. */
 export type ReturnShape = 'promise' | 'observable' | 'sync';
 
+/** How a call ended, for `Breaker.fallback` (the engine's `FallbackCause`). */
+type FallbackCause = Parameters<Breaker['fallback']>[1];
+
 /** Answers an error instead of throwing it. Already bound to the call's `this` and arguments. */
 export type BoundFallback = (error: unknown) => unknown;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 /**
  * The shape a method's declared return type promises (`design:returntype`, emitted by TypeScript
@@ -48,54 +43,22 @@ export function shapeOfReturnType(type: unknown): ReturnShape | undefined {
   return 'sync';
 }
 
-/** Whether the breaker would hand this rejection to a fallback (it does for refused calls). */
-function isRefusal(error: unknown): boolean {
-  return isCircuitOpenError(error) || isBulkheadRejectedError(error);
-}
-
 /**
- * The fallback for a call: the method's own, else the breaker's `fallback` option. Calling it counts
- * the answer in the breaker's `stats().fallbacks`, as `execute` does for its own fallbacks.
+ * The call options that give a call its fallback (the method's own, else the breaker's `fallback`
+ * option, called with `args`): what `execute` is given, and what `Breaker.fallback` answers by for
+ * calls run under a permit. Made only when an error needs an answer.
  */
-function effectiveFallback(
-  breaker: Breaker,
+function callOptions(
   fallback: BoundFallback | undefined,
   args: readonly unknown[],
-): BoundFallback | undefined {
-  let answer: BoundFallback;
-  if (fallback !== undefined) {
-    answer = fallback;
-  } else {
-    const options = breaker.options;
-    if (!options.hasFallback) return undefined;
-    const value = options.fallback;
-    answer =
-      typeof value === 'function'
-        ? (error) => (value as (e: unknown, a: readonly unknown[]) => unknown)(error, args)
-        : () => value;
-  }
-  return (error) => {
-    breaker.countFallback();
-    return answer(error);
-  };
+): CallOptions<unknown> {
+  return fallback === undefined ? { args } : { args, fallback: (e: unknown) => fallback(e) };
 }
 
 function toObservable(value: unknown): Observable<unknown> {
   if (isObservable(value)) return value;
   if (isThenable(value)) return from(value as PromiseLike<unknown>);
   return of(value);
-}
-
-/** The fallback's answer to a failure or a timeout of an admitted call, if one applies. */
-function fallbackForFailure(
-  breaker: Breaker,
-  outcome: string | undefined,
-  fallback: BoundFallback | undefined,
-  args: readonly unknown[],
-): BoundFallback | undefined {
-  return outcome === 'failure' && breaker.options.fallbackOnFailure
-    ? effectiveFallback(breaker, fallback, args)
-    : undefined;
 }
 
 /**
@@ -117,21 +80,21 @@ export function guardObservable<T>(
     try {
       permit = breaker.acquire();
     } catch (error) {
-      const answer = isRefusal(error) ? effectiveFallback(breaker, fallback, args) : undefined;
-      if (answer === undefined) {
-        subscriber.error(error);
+      let answer: unknown;
+      try {
+        answer = breaker.fallback(error, 'refused', callOptions(fallback, args));
+      } catch (thrown) {
+        subscriber.error(thrown);
         return undefined;
       }
-      return toObservable(answer(error)).subscribe(subscriber as never);
+      return toObservable(answer).subscribe(subscriber as never);
     }
     let fallbackSubscription: Subscription | undefined;
-    const answerWith = (answer: BoundFallback | undefined, error: unknown): void => {
-      if (answer === undefined) {
-        subscriber.error(error);
-        return;
-      }
+    /** Answers `error` with the fallback, if one applies to `cause`, or errors with it. */
+    const answerWith = (error: unknown, cause: FallbackCause): void => {
       try {
-        fallbackSubscription = toObservable(answer(error)).subscribe(subscriber as never);
+        const answer = breaker.fallback(error, cause, callOptions(fallback, args));
+        fallbackSubscription = toObservable(answer).subscribe(subscriber as never);
       } catch (thrown) {
         subscriber.error(thrown);
       }
@@ -152,7 +115,7 @@ export function guardObservable<T>(
       },
       error: (error: unknown) => {
         stopTimer();
-        answerWith(fallbackForFailure(breaker, permit.failure(error), fallback, args), error);
+        answerWith(error, permit.failure(error));
       },
       complete: () => {
         stopTimer();
@@ -168,7 +131,7 @@ export function guardObservable<T>(
         const error = permit.timeout();
         if (error === undefined) return;
         subscription.unsubscribe();
-        answerWith(fallbackForFailure(breaker, 'failure', fallback, args), error);
+        answerWith(error, 'timeout');
       }, timeout);
     }
     return () => {
@@ -191,24 +154,12 @@ export interface GuardedCall {
 
 /** Calls a method that returns a promise: through `execute`, so `timeout` applies. */
 export function invokePromise(call: GuardedCall): Promise<unknown> {
-  const { fallback } = call;
-  return call.breaker.execute(
-    () => call.run(),
-    fallback === undefined
-      ? { args: call.args }
-      : { args: call.args, fallback: (e) => fallback(e) },
-  );
+  return call.breaker.execute(() => call.run(), callOptions(call.fallback, call.args));
 }
 
 /** Calls a synchronous method: a refused call throws (or answers with the fallback) at once. */
 export function invokeSync(call: GuardedCall): unknown {
-  const { fallback } = call;
-  return call.breaker.executeSync(
-    () => call.run(),
-    fallback === undefined
-      ? { args: call.args }
-      : { args: call.args, fallback: (e) => fallback(e) },
-  );
+  return call.breaker.executeSync(() => call.run(), callOptions(call.fallback, call.args));
 }
 
 /**
@@ -257,22 +208,16 @@ export function invokeUnknown(
   try {
     permit = breaker.acquire();
   } catch (error) {
-    const answer = isRefusal(error)
-      ? effectiveFallback(breaker, call.fallback, call.args)
-      : undefined;
-    if (refusedShape === 'promise') {
-      return answer === undefined
-        ? Promise.reject(error)
-        : Promise.resolve().then(() => answer(error));
+    const options = callOptions(call.fallback, call.args);
+    if (refusedShape !== 'promise') return breaker.fallback(error, 'refused', options);
+    try {
+      return Promise.resolve(breaker.fallback(error, 'refused', options));
+    } catch (thrown) {
+      return Promise.reject(thrown);
     }
-    if (answer === undefined) throw error;
-    return answer(error);
   }
-  const afterError = (error: unknown): unknown => {
-    const answer = fallbackForFailure(breaker, permit.failure(error), call.fallback, call.args);
-    if (answer === undefined) throw error;
-    return answer(error);
-  };
+  const afterError = (error: unknown): unknown =>
+    breaker.fallback(error, permit.failure(error), callOptions(call.fallback, call.args));
   let result: unknown;
   try {
     result = call.run();
@@ -313,13 +258,8 @@ function settleWithTimeout(
     const timer = clock.setTimeout(() => {
       const error = permit.timeout();
       if (error === undefined) return;
-      const answer = fallbackForFailure(breaker, 'failure', call.fallback, call.args);
-      if (answer === undefined) {
-        reject(error);
-        return;
-      }
       try {
-        resolve(answer(error));
+        resolve(breaker.fallback(error, 'timeout', callOptions(call.fallback, call.args)));
       } catch (thrown) {
         reject(thrown);
       }

@@ -1,46 +1,74 @@
 import { Bulkhead } from './bulkhead.js';
+import { Circuit } from './circuit.js';
 import { CircuitState } from './circuit-state.js';
 import type { Clock } from './clock.js';
 import { BreakerOptionsError } from './errors.js';
 import { type BreakerEventMap, emitTransition, type Listeners } from './events.js';
 import type { CallbackSource } from './options.js';
 import { Counters } from './stats.js';
-import type { CircuitBinding, CircuitTransition } from './store/circuit-store.js';
+import type {
+  CircuitBinding,
+  CircuitHandle,
+  CircuitTransition,
+  StoreStatus,
+} from './store/circuit-store.js';
 import { describeValue } from './describe.js';
 import { slowCallDurationOf } from './policies/index.js';
 import type { ResolvedBreakerOptions } from './resolved-options.js';
-import { VerdictWaiters } from './verdict-waiters.js';
+import { type VerdictWaiter, wakeOnTransition, wakeOne } from './verdict-waiters.js';
+
+/** How a call's promise is settled: the breaker counts the outcome, then passes it on. */
+export interface Settlers {
+  readonly ticket: number;
+  readonly onValue: (value: unknown) => unknown;
+  readonly onError: (error: unknown) => unknown;
+}
 
 /**
- * What the parts of one breaker share: its options, clock, bulkhead, counters and half-open
- * waiters, and the few things that change while it lives (its listeners, whether it was disposed,
- * whether calls are timed, the latest clock reading). The breaker makes one in its constructor and
- * hands it to each part (outcomes, fallbacks, admission, timed calls); nothing else holds it.
+ * Everything one breaker holds, in one object: its options, clock, circuit, bulkhead, counters
+ * (the base class), half-open waiters, and the few things that change while it lives (its
+ * listeners, whether it was disposed, whether calls are timed, the latest clock reading, the
+ * settlers of the current generation). The breaker makes one in its constructor and holds it as
+ * its only helper; the job files (outcomes, fallbacks, admission, timed calls, verdict waiters)
+ * are functions taking it, so that an idle breaker costs two objects, not one per job.
  *
- * Package-internal. Every field is set in the constructor, even to undefined, so that it keeps one
- * shape (hidden class) for life: a field added on first use would make every call site see two.
+ * Package-internal. Every field is set in the constructor, in a fixed order, even to undefined, so
+ * that it keeps one shape (hidden class) for life: a field added on first use would make every
+ * call site see two.
  */
-export class BreakerContext {
+export class BreakerContext extends Counters {
   readonly name: string;
+  readonly options: ResolvedBreakerOptions;
   readonly clock: Clock;
-  readonly counters: Counters;
   readonly bulkhead: Bulkhead | undefined;
-  readonly waiters: VerdictWaiters;
   /** The breaker's `timeout`, in ms; 0 for none. */
   readonly timeoutMs: number;
-  /** `Infinity` unless the policy is `slow-call`. */
-  readonly slowCallDuration: number;
   /** Whether calls must be timed: the policy needs durations, or someone listens for them. */
   timing: boolean;
-  listeners: Listeners<BreakerEventMap> | undefined = undefined;
-  disposed = false;
+  listeners: Listeners<BreakerEventMap> | undefined;
+  disposed: boolean;
   /** The latest clock reading: durations are measured on readings that never go back. */
   private lastReading: number;
+  /** Callers waiting for a half-open verdict (see verdict-waiters.ts); made on first wait. */
+  waiters: Set<VerdictWaiter> | undefined;
+  /** The shared settlers of the latest generation (see outcomes.ts `sharedSettlers`). */
+  settlers: Settlers | undefined;
+  /** The breaker's circuit, its own or a store's; bound last, once the rest is in place. */
+  readonly circuit: CircuitHandle;
 
   /** @throws BreakerOptionsError if the clock does not read a finite number. */
-  constructor(readonly options: ResolvedBreakerOptions) {
+  constructor(options: ResolvedBreakerOptions) {
+    // `slowCallDuration` (a Counters field): `Infinity` unless the policy is `slow-call`.
+    super(slowCallDurationOf(options.circuit.policy) ?? Infinity);
     this.name = options.name;
+    this.options = options;
     this.clock = options.clock;
+    this.bulkhead =
+      options.maxConcurrent > 0 ? new Bulkhead(options.maxConcurrent, options.maxQueue) : undefined;
+    this.timeoutMs = options.timeout;
+    this.timing = this.slowCallDuration !== Infinity;
+    this.listeners = undefined;
+    this.disposed = false;
     const reading = this.clock.now();
     if (typeof reading !== 'number' || !Number.isFinite(reading)) {
       throw new BreakerOptionsError(
@@ -51,36 +79,9 @@ export class BreakerContext {
       );
     }
     this.lastReading = reading;
-    this.timeoutMs = options.timeout;
-    const policy = options.circuit.policy;
-    this.slowCallDuration = slowCallDurationOf(policy) ?? Infinity;
-    this.timing = this.slowCallDuration !== Infinity;
-    this.bulkhead =
-      options.maxConcurrent > 0 ? new Bulkhead(options.maxConcurrent, options.maxQueue) : undefined;
-    this.counters = new Counters(this.slowCallDuration);
-    this.waiters = new VerdictWaiters(this.clock);
-  }
-
-  /** What the breaker's circuit (its own, or a store's) is bound with. */
-  binding(): CircuitBinding {
-    const options = this.options;
-    return {
-      name: this.name,
-      config: options.circuit,
-      clock: this.clock,
-      random: options.random,
-      initialState: options.initialState,
-      // Bound rather than an arrow: the circuit keeps it for life, and a bound function is lighter
-      // than a closure and its context (bench case 5: heap per idle breaker).
-      onTransition: this.onTransition.bind(this),
-      onError: (error) => this.report(error, 'store'),
-      onProbeSlotFreed: () => this.waiters.wakeOne(),
-      onStoreStatus: (status, error) => {
-        if (this.listeners?.has('storeStatus')) {
-          this.listeners.emit('storeStatus', { breaker: this.name, status, error });
-        }
-      },
-    };
+    this.waiters = undefined;
+    this.settlers = undefined;
+    this.circuit = options.store ? options.store.bind(this.binding()) : new Circuit(this.binding());
   }
 
   /** The clock's reading, held at the latest one if the clock steps back. */
@@ -107,10 +108,42 @@ export class BreakerContext {
     }
   }
 
+  /** What the breaker's circuit (its own, or a store's) is bound with. */
+  private binding(): CircuitBinding {
+    const options = this.options;
+    return {
+      name: this.name,
+      config: options.circuit,
+      clock: this.clock,
+      random: options.random,
+      initialState: options.initialState,
+      // Bound rather than arrows: the circuit keeps some for life, and a bound function is lighter
+      // than a closure and its context (bench case 5: heap per idle breaker).
+      onTransition: this.onTransition.bind(this),
+      onError: this.onStoreError.bind(this),
+      onProbeSlotFreed: this.onProbeSlotFreed.bind(this),
+      onStoreStatus: this.onStoreStatus.bind(this),
+    };
+  }
+
   /** The circuit moved: count an opening, wake those waiting for a verdict, then emit. */
   private onTransition(transition: CircuitTransition): void {
-    if (transition.to === CircuitState.Open) this.counters.countOpen();
-    this.waiters.transitioned(transition.to);
+    if (transition.to === CircuitState.Open) this.countOpen();
+    wakeOnTransition(this, transition.to);
     if (this.listeners !== undefined) emitTransition(this.listeners, this.name, transition);
+  }
+
+  private onStoreError(error: unknown): void {
+    this.report(error, 'store');
+  }
+
+  private onProbeSlotFreed(): void {
+    wakeOne(this);
+  }
+
+  private onStoreStatus(status: StoreStatus, error?: unknown): void {
+    if (this.listeners?.has('storeStatus')) {
+      this.listeners.emit('storeStatus', { breaker: this.name, status, error });
+    }
   }
 }

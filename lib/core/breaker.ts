@@ -1,8 +1,15 @@
-import { Admission } from './admission.js';
+import {
+  abandon,
+  admitAndInvoke,
+  bulkheadRefusal,
+  precheck,
+  refusal,
+  reject,
+  rejectByBulkhead,
+  runInBulkhead,
+} from './admission.js';
 import { BreakerContext } from './breaker-context.js';
-import type { Bulkhead } from './bulkhead.js';
 import { CallPermit } from './call-permit.js';
-import { Circuit } from './circuit.js';
 import { CircuitState } from './circuit-state.js';
 import { BreakerDisposedError } from './errors.js';
 import {
@@ -13,16 +20,24 @@ import {
   type StateChangeEvent,
   toDisposable,
 } from './events.js';
-import { type FallbackCause, Fallbacks } from './fallback.js';
+import { type FallbackCause, fallbackFor } from './fallback.js';
 import type { BreakerOptions, CallOptions } from './options.js';
-import { Outcomes } from './outcomes.js';
+import {
+  afterError,
+  settleAbandoned,
+  beginCall,
+  settleSuccess,
+  settlersFor,
+  sharedSettlers,
+} from './outcomes.js';
 import type { CircuitSnapshot } from './snapshot.js';
 import type { BreakerStats } from './stats.js';
-import { ACQUIRE_ASYNC, type CircuitHandle, REJECTED_HALF_OPEN } from './store/circuit-store.js';
+import { ACQUIRE_ASYNC, REJECTED_HALF_OPEN } from './store/circuit-store.js';
 import { isThenable } from './thenable.js';
-import { type Protected, TimedCalls } from './timed-call.js';
+import { type Protected, runTimed } from './timed-call.js';
 import type { ResolvedBreakerOptions } from './resolved-options.js';
 import { resolveBreakerOptions } from './validate-options.js';
+import { wakeAll } from './verdict-waiters.js';
 
 export { CallPermit } from './call-permit.js';
 export type { FallbackCause } from './fallback.js';
@@ -43,9 +58,12 @@ export type { Protected } from './timed-call.js';
  * on a newer one; `stats()` always adds up. No timer runs unless a call timeout or a half-open wait
  * is pending.
  *
- * This file is the facade and the hot path of a call; its parts, made in the constructor and
- * sharing one {@link BreakerContext}: `Outcomes` (settling and counting), `Fallbacks`, `Admission`
- * and `VerdictWaiters` (refusals, the async store path, half-open waiting), `TimedCalls`.
+ * This file is the facade and the hot path of a call. A breaker's state is one
+ * {@link BreakerContext} (its counters are that object's base class), made in the constructor;
+ * the jobs are functions taking it, one file each: outcomes.ts (settling and counting),
+ * fallback.ts, admission.ts and verdict-waiters.ts (refusals, the async store path, half-open
+ * waiting), timed-call.ts. An idle breaker is two objects (this facade and its context), plus its
+ * circuit.
  */
 export class Breaker {
   /** The breaker's name. */
@@ -56,34 +74,18 @@ export class Breaker {
   // Every field is set in the constructor, so that a breaker keeps one shape (hidden class) for
   // life: a field added on first use would make every call site see two.
   private readonly ctx: BreakerContext;
-  private readonly circuit: CircuitHandle;
-  private readonly bulkhead: Bulkhead | undefined;
-  private readonly timeoutMs: number;
-  private readonly outcomes: Outcomes;
-  private readonly fallbacks: Fallbacks;
-  private readonly admission: Admission;
-  private readonly timed: TimedCalls;
 
   /** @throws BreakerOptionsError if an option is invalid. */
   constructor(options: BreakerOptions) {
     const resolved = resolveBreakerOptions(options);
     this.options = resolved;
     this.name = resolved.name;
-    const ctx = (this.ctx = new BreakerContext(resolved));
-    this.bulkhead = ctx.bulkhead;
-    this.timeoutMs = ctx.timeoutMs;
-    const circuit = (this.circuit = resolved.store
-      ? resolved.store.bind(ctx.binding())
-      : new Circuit(ctx.binding()));
-    const fallbacks = (this.fallbacks = new Fallbacks(ctx.counters, resolved));
-    const outcomes = (this.outcomes = new Outcomes(ctx, circuit, fallbacks));
-    this.admission = new Admission(ctx, circuit, outcomes, fallbacks, this.invoke.bind(this));
-    this.timed = new TimedCalls(ctx, outcomes, fallbacks);
+    this.ctx = new BreakerContext(resolved);
   }
 
   /** The circuit's state now (an `OPEN` circuit whose period is over reads as `HALF_OPEN`). */
   get state(): CircuitState {
-    return this.circuit.state();
+    return this.ctx.circuit.state();
   }
 
   /** Whether `dispose()` has been called. */
@@ -102,9 +104,10 @@ export class Breaker {
    * set; otherwise `undefined` (nothing could abort the call, so no signal is made for it).
    */
   execute<T>(fn: Protected<T>, options?: CallOptions<T>): Promise<T> {
-    return this.bulkhead === undefined
-      ? this.run(fn, options)
-      : this.admission.runInBulkhead(fn, options);
+    const ctx = this.ctx;
+    return ctx.bulkhead === undefined
+      ? run(ctx, fn, options)
+      : runInBulkhead(ctx, invoke, fn, options);
   }
 
   /**
@@ -113,20 +116,21 @@ export class Breaker {
    * value is returned. Timeouts and half-open waits do not apply; a full bulkhead rejects at once.
    */
   executeSync<T>(fn: () => T, options?: CallOptions<T>): T {
-    if (options !== undefined || this.ctx.disposed || typeof fn !== 'function') {
-      const refused = this.admission.precheck(fn, options);
+    const ctx = this.ctx;
+    if (options !== undefined || ctx.disposed || typeof fn !== 'function') {
+      const refused = precheck(ctx, fn, options);
       if (refused !== undefined) throw refused;
-      if (options?.signal?.aborted) throw this.outcomes.abandoned(options.signal);
+      if (options?.signal?.aborted) throw settleAbandoned(ctx, options.signal);
     }
-    let generation = this.circuit.tryAcquire();
+    const circuit = ctx.circuit;
+    let generation = circuit.tryAcquire();
     if (generation === ACQUIRE_ASYNC) generation = REJECTED_HALF_OPEN;
-    if (generation < 0) return this.admission.reject(generation, options) as T;
-    if (this.bulkhead !== undefined && !this.bulkhead.tryEnter()) {
-      this.circuit.release(generation);
-      return this.admission.rejectByBulkhead(options) as T;
+    if (generation < 0) return reject(ctx, generation, options) as T;
+    if (ctx.bulkhead !== undefined && !ctx.bulkhead.tryEnter()) {
+      circuit.release(generation);
+      return rejectByBulkhead(ctx, options) as T;
     }
-    const outcomes = this.outcomes;
-    const start = outcomes.begin();
+    const start = beginCall(ctx);
     let result: T;
     let thenable: boolean;
     try {
@@ -134,18 +138,18 @@ export class Breaker {
       // Reading `then` can throw (a revoked Proxy, say): the call failed with that error.
       thenable = isThenable(result);
     } catch (error) {
-      return outcomes.afterError(error, generation, start, options, false) as T;
+      return afterError(ctx, error, generation, start, options, false) as T;
     }
     if (thenable) {
       return Promise.resolve(result).then(
         (value) => {
-          outcomes.success(generation, start);
+          settleSuccess(ctx, generation, start);
           return value;
         },
-        (error: unknown) => outcomes.afterError(error, generation, start, options, false),
+        (error: unknown) => afterError(ctx, error, generation, start, options, false),
       ) as T;
     }
-    outcomes.success(generation, start);
+    settleSuccess(ctx, generation, start);
     return result;
   }
 
@@ -156,15 +160,17 @@ export class Breaker {
    * do not apply: the caller decides what to do, and may answer with {@link fallback}).
    */
   acquire(): CallPermit {
-    if (this.ctx.disposed) throw new BreakerDisposedError(this.name);
-    let generation = this.circuit.tryAcquire();
+    const ctx = this.ctx;
+    if (ctx.disposed) throw new BreakerDisposedError(this.name);
+    const circuit = ctx.circuit;
+    let generation = circuit.tryAcquire();
     if (generation === ACQUIRE_ASYNC) generation = REJECTED_HALF_OPEN;
-    if (generation < 0) throw this.admission.refusal(generation);
-    if (this.bulkhead !== undefined && !this.bulkhead.tryEnter()) {
-      this.circuit.release(generation);
-      throw this.admission.bulkheadRefusal();
+    if (generation < 0) throw refusal(ctx, generation);
+    if (ctx.bulkhead !== undefined && !ctx.bulkhead.tryEnter()) {
+      circuit.release(generation);
+      throw bulkheadRefusal(ctx);
     }
-    return new CallPermit(this.outcomes, generation, this.outcomes.begin());
+    return new CallPermit(ctx, generation, beginCall(ctx));
   }
 
   /**
@@ -187,40 +193,34 @@ export class Breaker {
     cause: FallbackCause,
     options?: CallOptions<T>,
   ): T | PromiseLike<T> {
-    return this.fallbacks.forCause(error, cause, options);
-  }
-
-  /**
-   * @internal @deprecated Counts a fallback answer given outside `execute`/`executeSync`. Kept only
-   * until the Nest invoker answers through {@link fallback}, which counts its answers itself.
-   */
-  countFallback(): void {
-    this.ctx.counters.countFallback();
+    return fallbackFor(this.ctx, error, cause, options);
   }
 
   /** A consistent snapshot of the breaker's counters and circuit. */
   stats(): BreakerStats {
-    const view = this.circuit.view();
-    const queued = this.bulkhead?.queued ?? 0;
-    const store = this.circuit.storeStatus?.() ?? 'memory';
-    return this.ctx.counters.snapshot(this.name, view, queued, store);
+    const ctx = this.ctx;
+    const circuit = ctx.circuit;
+    const view = circuit.view();
+    const queued = ctx.bulkhead?.queued ?? 0;
+    const store = circuit.storeStatus?.() ?? 'memory';
+    return ctx.snapshot(this.name, view, queued, store);
   }
 
   /** The circuit's state as plain data, restorable with the `initialState` option. */
   toJSON(): CircuitSnapshot & { readonly name: string } {
-    return { name: this.name, ...this.circuit.snapshot() };
+    return { name: this.name, ...this.ctx.circuit.snapshot() };
   }
 
   /** Holds the circuit open (`FORCED_OPEN`): every call is rejected until `reset()`. */
   isolate(): void {
     this.assertUsable();
-    this.circuit.transition(CircuitState.ForcedOpen, 'isolate');
+    this.ctx.circuit.transition(CircuitState.ForcedOpen, 'isolate');
   }
 
   /** Switches the breaker off (`DISABLED`): every call passes, outcomes are still counted. */
   disable(): void {
     this.assertUsable();
-    this.circuit.transition(CircuitState.Disabled, 'disable');
+    this.ctx.circuit.transition(CircuitState.Disabled, 'disable');
   }
 
   /**
@@ -229,7 +229,7 @@ export class Breaker {
    */
   reset(): void {
     this.assertUsable();
-    this.circuit.transition(CircuitState.Closed, 'reset');
+    this.ctx.circuit.transition(CircuitState.Closed, 'reset');
   }
 
   /**
@@ -241,9 +241,9 @@ export class Breaker {
     const ctx = this.ctx;
     if (ctx.disposed) return;
     ctx.disposed = true;
-    ctx.waiters.wakeAll('verdict');
-    this.bulkhead?.cancel();
-    this.circuit.unbind();
+    wakeAll(ctx, 'verdict');
+    ctx.bulkhead?.cancel();
+    ctx.circuit.unbind();
     ctx.listeners?.clear();
   }
 
@@ -322,51 +322,55 @@ export class Breaker {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Running calls
-
-  private run<T>(fn: Protected<T>, options: CallOptions<T> | undefined): Promise<T> {
-    if (options !== undefined || this.ctx.disposed || typeof fn !== 'function') {
-      const refused = this.admission.precheck(fn, options);
-      if (refused !== undefined) return Promise.reject(refused);
-      if (options?.signal?.aborted) return this.admission.abandon(options.signal);
-    }
-    // The hot path, inline: a CLOSED circuit admits at once.
-    const ticket = this.circuit.tryAcquire();
-    if (ticket >= 0) return this.invoke(fn, ticket, options);
-    return this.admission.admitAndInvoke(fn, options, ticket);
-  }
-
-  /**
-   * Runs an admitted call. Its outcome is settled by callbacks chained on its promise rather than by
-   * awaiting it: an async function here would cost more than everything else the breaker does.
-   */
-  private invoke<T>(
-    fn: Protected<T>,
-    generation: number,
-    options: CallOptions<T> | undefined,
-  ): Promise<T> {
-    if (this.timeoutMs > 0) return this.timed.run(fn, generation, options);
-    const outcomes = this.outcomes;
-    const start = outcomes.begin();
-    let result: T | PromiseLike<T>;
-    try {
-      result = fn(options?.signal);
-    } catch (error) {
-      return new Promise<T>((resolve) =>
-        resolve(outcomes.afterError(error, generation, start, options, false)),
-      );
-    }
-    const settlers =
-      options === undefined && start !== start
-        ? outcomes.sharedSettlers(generation)
-        : outcomes.settlersFor(generation, start, options);
-    return Promise.resolve(result).then(settlers.onValue, settlers.onError) as Promise<T>;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Transitions, misc.
+  // Misc.
 
   private assertUsable(): void {
     if (this.ctx.disposed) throw new BreakerDisposedError(this.name);
   }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Running calls: the hot path, as functions on the breaker's context (no per-breaker closure).
+
+function run<T>(
+  ctx: BreakerContext,
+  fn: Protected<T>,
+  options: CallOptions<T> | undefined,
+): Promise<T> {
+  if (options !== undefined || ctx.disposed || typeof fn !== 'function') {
+    const refused = precheck(ctx, fn, options);
+    if (refused !== undefined) return Promise.reject(refused);
+    if (options?.signal?.aborted) return abandon(ctx, options.signal);
+  }
+  // The hot path, inline: a CLOSED circuit admits at once.
+  const ticket = ctx.circuit.tryAcquire();
+  if (ticket >= 0) return invoke(ctx, fn, ticket, options);
+  return admitAndInvoke(ctx, invoke, fn, options, ticket);
+}
+
+/**
+ * Runs an admitted call. Its outcome is settled by callbacks chained on its promise rather than by
+ * awaiting it: an async function here would cost more than everything else the breaker does.
+ */
+function invoke<T>(
+  ctx: BreakerContext,
+  fn: Protected<T>,
+  generation: number,
+  options: CallOptions<T> | undefined,
+): Promise<T> {
+  if (ctx.timeoutMs > 0) return runTimed(ctx, fn, generation, options);
+  const start = beginCall(ctx);
+  let result: T | PromiseLike<T>;
+  try {
+    result = fn(options?.signal);
+  } catch (error) {
+    return new Promise<T>((resolve) =>
+      resolve(afterError(ctx, error, generation, start, options, false)),
+    );
+  }
+  const settlers =
+    options === undefined && start !== start
+      ? sharedSettlers(ctx, generation)
+      : settlersFor(ctx, generation, start, options);
+  return Promise.resolve(result).then(settlers.onValue, settlers.onError) as Promise<T>;
 }

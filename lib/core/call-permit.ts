@@ -1,5 +1,6 @@
+import type { BreakerContext } from './breaker-context.js';
 import type { CallTimeoutError } from './errors.js';
-import type { Outcomes } from './outcomes.js';
+import { settleError, settleSuccess, settleTimeout } from './outcomes.js';
 import type { Outcome } from './stats.js';
 
 /**
@@ -12,7 +13,7 @@ export class CallPermit {
 
   /** @internal Made by `Breaker.acquire()`, which has admitted the call and started it. */
   constructor(
-    private readonly outcomes: Outcomes,
+    private readonly core: BreakerContext,
     private readonly ticket: number,
     private readonly start: number,
   ) {}
@@ -25,7 +26,7 @@ export class CallPermit {
   /** The call succeeded. */
   success(): void {
     if (!this.settle()) return;
-    this.outcomes.success(this.ticket, this.start);
+    settleSuccess(this.core, this.ticket, this.start);
   }
 
   /**
@@ -34,7 +35,7 @@ export class CallPermit {
    */
   failure(error: unknown): Outcome | undefined {
     if (!this.settle()) return undefined;
-    return this.outcomes.error(error, this.ticket, this.start, false);
+    return settleError(this.core, error, this.ticket, this.start, false);
   }
 
   /**
@@ -44,13 +45,13 @@ export class CallPermit {
    */
   timeout(): CallTimeoutError | undefined {
     if (!this.settle()) return undefined;
-    return this.outcomes.timeout(this.ticket);
+    return settleTimeout(this.core, this.ticket);
   }
 
   /** The call ended with no verdict (cancelled, unsubscribed): counted as ignored, frees its probe slot. */
   release(): void {
     if (!this.settle()) return;
-    this.outcomes.error(undefined, this.ticket, this.start, true);
+    settleError(this.core, undefined, this.ticket, this.start, true);
   }
 
   /** Marks the permit settled; `false` if it already was. */

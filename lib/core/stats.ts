@@ -86,7 +86,8 @@ export interface BreakerStats {
  * that can happen to a call), so that `calls` is the sum of the outcome counters by construction.
  * Counters change before anything is emitted, so a listener reading `stats()` sees them add up.
  *
- * Package-internal: one per breaker, made in its constructor.
+ * Package-internal: the base class of a breaker's `BreakerContext`, so that the counters are
+ * fields of the one object that holds a breaker's state rather than an object of their own.
  */
 export class Counters {
   // Each counter is declared beside the operation that changes it (in-flight and open counts are
@@ -94,7 +95,7 @@ export class Counters {
   private nInFlight = 0;
 
   /** @param slowCallDuration - ms from which a call counts as slow; `Infinity` for none. */
-  constructor(private readonly slowCallDuration: number) {}
+  constructor(readonly slowCallDuration: number) {}
 
   /** An admitted call started running. */
   callStarted(): void {

@@ -72,7 +72,8 @@ export class BreakerModel {
   failedProbes = 0;
   probesAdmitted = 0;
   probesSucceeded = 0;
-  probeStarts: number[] = [];
+  /** The probes still running, oldest first: each settles its own entry (README: probeExpiry). */
+  probes: ModelCall[] = [];
   consecutiveFailures = 0;
   /** Outcomes recorded by the policy since the circuit last closed. */
   history: Outcome[] = [];
@@ -106,11 +107,11 @@ export class BreakerModel {
       this.move('HALF_OPEN', 'open-period-elapsed');
       this.probesAdmitted = 0;
       this.probesSucceeded = 0;
-      this.probeStarts = [];
+      this.probes = [];
     } else if (
       this.state === 'HALF_OPEN' &&
-      this.probeStarts.length > 0 &&
-      this.now - this.probeStarts[0]! >= this.config.probeExpiry
+      this.probes.length > 0 &&
+      this.now - this.probes[0]!.start >= this.config.probeExpiry
     ) {
       this.open('probe-expired', this.failedProbes + 1);
     }
@@ -180,7 +181,7 @@ export class BreakerModel {
     } else {
       if (this.state === 'HALF_OPEN') {
         this.probesAdmitted++;
-        this.probeStarts.push(this.now);
+        this.probes.push(call);
       }
       if (this.config.maxConcurrent > 0) this.running++;
       call.phase = 'running';
@@ -247,7 +248,7 @@ export class BreakerModel {
     } else if (this.state === 'HALF_OPEN') {
       this.notice();
       if (call.generation !== this.generation) return;
-      this.probeStarts.shift();
+      this.probes.splice(this.probes.indexOf(call), 1);
       if (how === 'ignored') this.probesAdmitted--;
       else if (how === 'failure') this.open('probe-failed', this.failedProbes + 1);
       else if (++this.probesSucceeded >= this.config.halfOpenMaxCalls)

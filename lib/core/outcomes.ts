@@ -23,7 +23,7 @@ export function beginCall(core: BreakerContext): number {
 export function settleSuccess(core: BreakerContext, ticket: number, start: number): void {
   endCall(core);
   const duration = start === start ? core.now() - start : NaN;
-  core.countSettled('success', duration);
+  core.countSuccess(duration);
   const listeners = core.listeners;
   if (listeners === undefined || !listeners.has('success')) {
     core.circuit.success(ticket, duration);

@@ -2,6 +2,7 @@ import type { TripReason } from '../circuit-state.js';
 import {
   COUNT_WINDOW_DEFAULTS,
   CountRing,
+  FAILED,
   readWindowSize,
   resolveCountWindow,
 } from './count-ring.js';
@@ -24,25 +25,26 @@ export class CountWindowPolicy extends CountRing implements TripPolicy {
     super(size);
   }
 
+  // The rate after every call, success or failure. Each outcome pushes and evaluates in its own
+  // body (no shared helper): one call level less on the hot path, which V8 inlines whole.
   success(): TripReason | undefined {
-    return this.record(0);
+    this.push(0);
+    return rateReached(this.failures, this.count, this.minimumCalls, this.threshold)
+      ? 'failure-rate'
+      : undefined;
   }
 
   failure(): TripReason | undefined {
-    return this.record(1);
+    this.push(FAILED);
+    return rateReached(this.failures, this.count, this.minimumCalls, this.threshold)
+      ? 'failure-rate'
+      : undefined;
   }
 
   view(): PolicyView {
     return { calls: this.count, failures: this.failures, slowCalls: 0 };
   }
 
-  /** Records an outcome, then evaluates the rate (after every call, success or failure). */
-  private record(failed: 0 | 1): TripReason | undefined {
-    this.push(failed);
-    return rateReached(this.failures, this.count, this.minimumCalls, this.threshold)
-      ? 'failure-rate'
-      : undefined;
-  }
 }
 
 /** The `count-window` policy with every parameter resolved. */

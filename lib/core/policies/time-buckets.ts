@@ -22,6 +22,8 @@ export abstract class TimeBuckets {
   private fails: Uint32Array | undefined = undefined;
   /** The newest span recorded (`floor(now / span)`); -Infinity when empty. */
   private head = -Infinity;
+  /** The bucket of `head` (kept, so that a call in the newest span costs no modulo). */
+  private headBucket = 0;
 
   constructor(
     windowDuration: number,
@@ -35,24 +37,30 @@ export abstract class TimeBuckets {
     this.calls?.fill(0);
     this.fails?.fill(0);
     this.head = -Infinity;
+    this.headBucket = 0;
     this.totalCalls = 0;
     this.totalFailures = 0;
   }
 
   /** Records a call at `now`. */
   protected push(now: number, failed: 0 | 1): void {
-    const calls = (this.calls ??= new Uint32Array(this.buckets));
-    const fails = (this.fails ??= new Uint32Array(this.buckets));
-    const index = this.rotate(Math.floor(now / this.span));
-    calls[index]!++;
-    fails[index]! += failed;
+    if (this.calls === undefined) {
+      this.calls = new Uint32Array(this.buckets);
+      this.fails = new Uint32Array(this.buckets);
+    }
+    const span = Math.floor(now / this.span);
+    const index = span > this.head ? this.rotate(span) : this.headBucket;
+    this.calls[index]!++;
+    this.fails![index]! += failed;
     this.totalCalls++;
     this.totalFailures += failed;
   }
 
   /** Moves the window to end at `now`, so that the totals count only what it holds. */
   protected slide(now: number): void {
-    if (this.calls !== undefined) this.rotate(Math.floor(now / this.span));
+    if (this.calls === undefined) return;
+    const span = Math.floor(now / this.span);
+    if (span > this.head) this.rotate(span);
   }
 
   private bucketOf(span: number): number {
@@ -61,13 +69,13 @@ export abstract class TimeBuckets {
   }
 
   /**
-   * Moves the window so that it ends at `span` and returns the bucket that holds `span`. Each new span
-   * reuses the bucket of the span `buckets` before it, which has just left the window, so clearing the
-   * buckets of the new spans (at most `buckets` of them) drops exactly what expired. A reading older
-   * than the newest span (a clock stepping back) is counted in the newest bucket: nothing is lost.
+   * Moves the window so that it ends at `span`, newer than `head`, and returns the bucket that holds
+   * `span`. Each new span reuses the bucket of the span `buckets` before it, which has just left the
+   * window, so clearing the buckets of the new spans (at most `buckets` of them) drops exactly what
+   * expired. A reading no newer than the newest span (a clock stepping back) is not rotated: it is
+   * counted in the newest bucket, so nothing is lost.
    */
   private rotate(span: number): number {
-    if (!(span > this.head)) return this.bucketOf(this.head);
     const calls = this.calls!;
     const fails = this.fails!;
     const bucket = this.bucketOf(span);
@@ -80,7 +88,7 @@ export abstract class TimeBuckets {
       this.totalCalls = 0;
       this.totalFailures = 0;
     } else {
-      for (let k = 0, i = this.bucketOf(this.head); k < steps; k++) {
+      for (let k = 0, i = this.headBucket; k < steps; k++) {
         if (++i === this.buckets) i = 0;
         this.totalCalls -= calls[i]!;
         this.totalFailures -= fails[i]!;
@@ -89,6 +97,7 @@ export abstract class TimeBuckets {
       }
     }
     this.head = span;
+    this.headBucket = bucket;
     return bucket;
   }
 }

@@ -32,12 +32,20 @@ export class TimeWindowPolicy extends TimeBuckets implements TripPolicy {
     super(windowDuration, buckets);
   }
 
+  // The rate after every call, success or failure. Each outcome pushes and evaluates in its own
+  // body (no shared helper): one call level less on the hot path, which V8 inlines whole.
   success(now: number): TripReason | undefined {
-    return this.record(now, 0);
+    this.push(now, 0);
+    return rateReached(this.totalFailures, this.totalCalls, this.minimumCalls, this.threshold)
+      ? 'failure-rate'
+      : undefined;
   }
 
   failure(now: number): TripReason | undefined {
-    return this.record(now, 1);
+    this.push(now, 1);
+    return rateReached(this.totalFailures, this.totalCalls, this.minimumCalls, this.threshold)
+      ? 'failure-rate'
+      : undefined;
   }
 
   view(now: number): PolicyView {
@@ -45,13 +53,6 @@ export class TimeWindowPolicy extends TimeBuckets implements TripPolicy {
     return { calls: this.totalCalls, failures: this.totalFailures, slowCalls: 0 };
   }
 
-  /** Records an outcome, then evaluates the rate (after every call, success or failure). */
-  private record(now: number, failed: 0 | 1): TripReason | undefined {
-    this.push(now, failed);
-    return rateReached(this.totalFailures, this.totalCalls, this.minimumCalls, this.threshold)
-      ? 'failure-rate'
-      : undefined;
-  }
 }
 
 /** The `time-window` policy with every parameter resolved. */

@@ -37,20 +37,29 @@ export abstract class CountRing {
     this.slow = 0;
   }
 
-  /** Records a call (`FAILED | SLOW` bits), pushing the oldest out of a full window. */
+  /**
+   * Records a call (`FAILED | SLOW` bits), pushing the oldest out of a full window. Counts change
+   * only for calls that set a bit: the common case, a fast success replacing another, writes the
+   * ring and its index and nothing else.
+   */
   protected push(bits: number): void {
     const ring = (this.ring ??= new Uint8Array(this.size));
+    const next = this.next;
     if (this.count < this.size) {
       this.count++;
     } else {
-      const old = ring[this.next]!;
-      this.failures -= old & FAILED;
-      this.slow -= old >> 1;
+      const old = ring[next]!;
+      if (old !== 0) {
+        this.failures -= old & FAILED;
+        this.slow -= old >> 1;
+      }
     }
-    ring[this.next] = bits;
-    this.failures += bits & FAILED;
-    this.slow += bits >> 1;
-    if (++this.next === this.size) this.next = 0;
+    ring[next] = bits;
+    if (bits !== 0) {
+      this.failures += bits & FAILED;
+      this.slow += bits >> 1;
+    }
+    this.next = next + 1 === this.size ? 0 : next + 1;
   }
 }
 

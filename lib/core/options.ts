@@ -45,7 +45,8 @@ export interface BreakerOptions {
   windowBuckets?: number;
   /**
    * Window policies: calls the window must hold before a rate can open the circuit. Integer >= 1,
-   * at most `windowSize` for count windows. @default 10
+   * at most `windowSize` for count windows. @default 10, or `windowSize` for a count window of
+   * fewer calls
    */
   minimumCalls?: number;
   /**

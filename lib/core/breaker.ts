@@ -66,21 +66,23 @@ export type { Protected } from './timed-call.js';
  * circuit.
  */
 export class Breaker {
-  /** The breaker's name. */
-  readonly name: string;
-  /** The validated options, with defaults applied. */
-  readonly options: ResolvedBreakerOptions;
-
   // Every field is set in the constructor, so that a breaker keeps one shape (hidden class) for
   // life: a field added on first use would make every call site see two.
   private readonly ctx: BreakerContext;
 
   /** @throws BreakerOptionsError if an option is invalid. */
   constructor(options: BreakerOptions) {
-    const resolved = resolveBreakerOptions(options);
-    this.options = resolved;
-    this.name = resolved.name;
-    this.ctx = new BreakerContext(resolved);
+    this.ctx = new BreakerContext(resolveBreakerOptions(options));
+  }
+
+  /** The breaker's name. */
+  get name(): string {
+    return this.ctx.name;
+  }
+
+  /** The validated options, with defaults applied. */
+  get options(): ResolvedBreakerOptions {
+    return this.ctx.options;
   }
 
   /** The circuit's state now (an `OPEN` circuit whose period is over reads as `HALF_OPEN`). */

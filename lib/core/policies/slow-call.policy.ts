@@ -91,9 +91,12 @@ export const slowCall = {
         undefined,
       );
     }
+    // Every property written in the literal (no spread): see count-window.policy.ts.
     return {
       kind: 'slow-call',
-      ...window,
+      windowSize: window.windowSize,
+      minimumCalls: window.minimumCalls,
+      failureRateThreshold: window.failureRateThreshold,
       slowCallDuration: readSlowCallDuration(check, 0),
       slowCallRateThreshold: readSlowCallRateThreshold(check, defaults.slowCallRateThreshold),
     };

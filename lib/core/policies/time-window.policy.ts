@@ -74,12 +74,17 @@ export const timeWindow = {
     failureRateThreshold: readFailureRateThreshold,
   },
   defaults: { ...TIME_BUCKETS_DEFAULTS, ...RATE_DEFAULTS },
-  resolve: (check) => ({
-    kind: 'time-window',
-    ...resolveTimeBuckets(check),
-    minimumCalls: readMinimumCalls(check, RATE_DEFAULTS.minimumCalls),
-    failureRateThreshold: readFailureRateThreshold(check, RATE_DEFAULTS.failureRateThreshold),
-  }),
+  resolve: (check) => {
+    // Every property written in the literal (no spread): see count-window.policy.ts.
+    const { windowDuration, windowBuckets } = resolveTimeBuckets(check);
+    return {
+      kind: 'time-window',
+      windowDuration,
+      windowBuckets,
+      minimumCalls: readMinimumCalls(check, RATE_DEFAULTS.minimumCalls),
+      failureRateThreshold: readFailureRateThreshold(check, RATE_DEFAULTS.failureRateThreshold),
+    };
+  },
   create: (config) =>
     new TimeWindowPolicy(
       config.windowDuration,

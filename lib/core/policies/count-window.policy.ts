@@ -44,7 +44,6 @@ export class CountWindowPolicy extends CountRing implements TripPolicy {
   view(): PolicyView {
     return { calls: this.count, failures: this.failures, slowCalls: 0 };
   }
-
 }
 
 /** The `count-window` policy with every parameter resolved. */

@@ -52,7 +52,6 @@ export class TimeWindowPolicy extends TimeBuckets implements TripPolicy {
     this.slide(now);
     return { calls: this.totalCalls, failures: this.totalFailures, slowCalls: 0 };
   }
-
 }
 
 /** The `time-window` policy with every parameter resolved. */

@@ -356,6 +356,32 @@ describe('bug 8: half-open waiters are woken when an ignored probe frees its slo
     expect(b.state).toBe('CLOSED');
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('a waiter woken for a slot that another caller took first waits on for the verdict', async () => {
+    // README: "A waiter that loses the race keeps waiting for the rest of its halfOpenWaitTimeout".
+    const clock = new ManualClock(0);
+    const b = new Breaker({
+      name: 'w',
+      clock,
+      failureThreshold: 1,
+      openDuration: 10,
+      halfOpenWaitTimeout: 10_000,
+    });
+    await outcome(b.execute(down));
+    clock.advance(10);
+    const first = b.acquire(); // the one probe slot
+    const waiter = outcome(b.execute(() => 'waited'));
+    first.release(); // frees the slot and wakes the waiter ...
+    const second = b.acquire(); // ... but this caller takes the slot before the waiter runs
+    await flush();
+    expect(b.state).toBe('HALF_OPEN');
+    clock.advance(5_000); // within the waiter's halfOpenWaitTimeout
+    await flush();
+    second.success(); // the verdict: CLOSED, and the waiter is admitted
+    expect(await waiter).toEqual({ ok: true, value: 'waited' });
+    expect(b.stats().rejections).toBe(0); // nobody was refused
+    expect(clock.pendingTimers).toBe(0);
+  });
 });
 
 describe('bug 9: time-window keeps working on clock readings beyond 2^53 buckets', () => {

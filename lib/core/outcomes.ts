@@ -25,10 +25,20 @@ export function settleSuccess(core: BreakerContext, ticket: number, start: numbe
   const duration = start === start ? core.now() - start : NaN;
   core.countSuccess(duration);
   const listeners = core.listeners;
-  if (listeners === undefined || !listeners.has('success')) {
-    core.circuit.success(ticket, duration);
-    return;
-  }
+  if (listeners === undefined || !listeners.has('success')) core.circuit.success(ticket, duration);
+  else settleHeardSuccess(core, listeners, ticket, duration);
+}
+
+/**
+ * A success someone listens for. Its own function, out of `settleSuccess`, so that the hot path V8
+ * inlines into every settle callback stays small enough to inline the trip policy's code too.
+ */
+function settleHeardSuccess(
+  core: BreakerContext,
+  listeners: NonNullable<BreakerContext['listeners']>,
+  ticket: number,
+  duration: number,
+): void {
   // The event and what the circuit makes of the outcome are one step (see Listeners.hold).
   const held = listeners.hold();
   try {

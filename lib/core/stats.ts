@@ -107,7 +107,6 @@ export class Counters {
     this.nInFlight--;
   }
 
-  private nCalls = 0;
   private nSuccesses = 0;
   private nFailures = 0;
   private nIgnored = 0;
@@ -115,7 +114,6 @@ export class Counters {
 
   /** A call succeeded after `duration` ms (`NaN` when not timed): the hot path's own operation. */
   countSuccess(duration: number): void {
-    this.nCalls++;
     this.nSuccesses++;
     if (duration >= this.slowCallDuration) this.nSlow++;
   }
@@ -125,7 +123,6 @@ export class Counters {
    * ignored error, or a caller who left before it ran) is never slow.
    */
   countSettled(outcome: Outcome, duration: number): void {
-    this.nCalls++;
     if (outcome === 'ignored') {
       this.nIgnored++;
       return;
@@ -139,7 +136,6 @@ export class Counters {
 
   /** A call ran past the breaker's `timeout` (ms). */
   countTimeout(timeout: number): void {
-    this.nCalls++;
     this.nTimeouts++;
     if (timeout >= this.slowCallDuration) this.nSlow++;
   }
@@ -151,7 +147,6 @@ export class Counters {
 
   /** A call was refused without running. */
   countRejection(reason: RejectionReason): void {
-    this.nCalls++;
     if (reason === 'bulkhead') this.nRejectedBulkhead++;
     else if (reason === 'open') this.nRejectedOpen++;
     else if (reason === 'half-open') this.nRejectedHalfOpen++;
@@ -179,16 +174,19 @@ export class Counters {
     const halfOpen = this.nRejectedHalfOpen;
     const forcedOpen = this.nRejectedForcedOpen;
     const bulkhead = this.nRejectedBulkhead;
+    const rejections = open + halfOpen + forcedOpen + bulkhead;
     return {
       name,
       state: view.state,
       generation: view.generation,
-      calls: this.nCalls,
+      // Every call ends as exactly one of these, so `calls` is their sum (no counter of its own:
+      // one increment less per call).
+      calls: this.nSuccesses + this.nFailures + this.nTimeouts + this.nIgnored + rejections,
       successes: this.nSuccesses,
       failures: this.nFailures,
       timeouts: this.nTimeouts,
       ignored: this.nIgnored,
-      rejections: open + halfOpen + forcedOpen + bulkhead,
+      rejections,
       rejectionsByReason: { open, halfOpen, forcedOpen, bulkhead },
       slowCalls: this.nSlow,
       fallbacks: this.nFallbacks,

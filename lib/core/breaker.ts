@@ -366,13 +366,28 @@ function invoke<T>(
   try {
     result = fn(options?.signal);
   } catch (error) {
-    return new Promise<T>((resolve) =>
-      resolve(afterError(ctx, error, generation, start, options, false)),
-    );
+    return thrownAsRejection(ctx, error, generation, start, options);
   }
   const settlers =
     options === undefined && start !== start
       ? sharedSettlers(ctx, generation)
       : settlersFor(ctx, generation, start, options);
   return Promise.resolve(result).then(settlers.onValue, settlers.onError) as Promise<T>;
+}
+
+/**
+ * A call whose function threw instead of returning: settled like a rejection, answered with a
+ * promise. Its own function, so that `invoke` holds no closure: a closure there would make V8
+ * allocate a context for `invoke`'s variables on every call (64 B, bench case 4).
+ */
+function thrownAsRejection<T>(
+  ctx: BreakerContext,
+  error: unknown,
+  generation: number,
+  start: number,
+  options: CallOptions<T> | undefined,
+): Promise<T> {
+  return new Promise<T>((resolve) =>
+    resolve(afterError(ctx, error, generation, start, options, false)),
+  );
 }

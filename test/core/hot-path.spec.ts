@@ -9,6 +9,31 @@ import { outcome } from './helpers/async.js';
  * without a throw) must keep: see the "perf(core)" commits and bench/.
  */
 describe('Breaker: the fast paths of execute', () => {
+  it('a CLOSED breaker on a count policy reads no clock per call or per state read', async () => {
+    // The bench's CLOSED case: only time-based policies (and timed calls) read the clock per call.
+    const manual = new ManualClock();
+    let reads = 0;
+    const clock = {
+      now: (): number => {
+        reads++;
+        return manual.now();
+      },
+      setTimeout: manual.setTimeout.bind(manual),
+      clearTimeout: manual.clearTimeout.bind(manual),
+    };
+    for (const policy of ['consecutive', 'count-window'] as const) {
+      const b = new Breaker({ name: policy, clock, policy });
+      const before = reads;
+      for (let i = 0; i < 5; i++) {
+        await b.execute(async () => i);
+        b.executeSync(() => i);
+        expect(b.state).toBe('CLOSED');
+      }
+      expect(reads - before).toBe(0);
+      b.dispose();
+    }
+  });
+
   it('counts the outcome before the caller resumes', async () => {
     const b = new Breaker({ name: 'svc', clock: new ManualClock() });
     await b.execute(async () => 1);

@@ -9,7 +9,7 @@ import { outcome } from './helpers/async.js';
  * without a throw) must keep: see the "perf(core)" commits and bench/.
  */
 describe('Breaker: the fast paths of execute', () => {
-  it('a CLOSED breaker on a count policy reads no clock per call or per state read', async () => {
+  it('a CLOSED or DISABLED breaker on a count policy reads no clock per call or per state read', async () => {
     // The bench's CLOSED case: only time-based policies (and timed calls) read the clock per call.
     const manual = new ManualClock();
     let reads = 0;
@@ -30,6 +30,11 @@ describe('Breaker: the fast paths of execute', () => {
         expect(b.state).toBe('CLOSED');
       }
       expect(reads - before).toBe(0);
+      b.disable(); // DISABLED passes every call: no clock either
+      const disabled = reads;
+      for (let i = 0; i < 3; i++) await b.execute(async () => i);
+      expect(b.state).toBe('DISABLED');
+      expect(reads - disabled).toBe(0);
       b.dispose();
     }
   });

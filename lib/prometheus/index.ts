@@ -10,3 +10,4 @@ export type {
   MetricsSourceEvent,
 } from './circuit-breaker-metrics-options.interface.js';
 export { registerCircuitBreakerMetrics } from './circuit-breaker.metrics.js';
+export { CircuitBreakerPrometheusModule } from './circuit-breaker-prometheus.module.js';

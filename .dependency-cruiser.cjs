@@ -15,7 +15,7 @@ module.exports = {
       severity: 'error',
       comment: 'lib/core is the engine: no NestJS, no rxjs, nothing from the layers above it.',
       from: { path: '^lib/core/' },
-      to: { path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis'] },
+      to: { path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis', 'prom-client'] },
     },
     {
       name: 'core-through-its-entries',

@@ -1,9 +1,8 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import { CIRCUIT_BREAKER_REGISTRY } from '../circuit-breaker.constants.js';
+import type { CircuitBreakerRegistry } from '../circuit-breaker.registry.js';
 import type { CircuitBreakerMetricsOptions } from './circuit-breaker-metrics-options.interface.js';
-import {
-  CIRCUIT_BREAKER_PROMETHEUS_OPTIONS,
-  CircuitBreakerPrometheusService,
-} from './circuit-breaker-prometheus.service.js';
+import { CircuitBreakerPrometheusService } from './circuit-breaker-prometheus.service.js';
 
 /**
  * Prometheus metrics for every breaker of the application (`CircuitBreakerModule.forRoot()` must
@@ -21,20 +20,26 @@ import {
  *
  * The metrics go on prom-client's global `register` unless `registry` names another, so that
  * `@willsoto/nestjs-prometheus` (which serves the global registry by default) exposes them with no
- * further setup. Breakers the registry creates later are reported too. On application shutdown the
- * breakers' series are removed, and the metrics leave the registry once no application uses them:
- * two applications in one process can share a registry (with distinct breaker names) or use one each.
+ * further setup. Breakers the registry creates later are reported too. On application shutdown
+ * the breakers' series are removed, and the metrics leave the prom-client registry once no
+ * application uses them: two applications in one process can share a registry (with distinct
+ * breaker names) or use one each.
  * @publicApi
  */
-@Module({})
 export class CircuitBreakerPrometheusModule {
   /** Registers the metrics; see {@link CircuitBreakerMetricsOptions} for the options and defaults. */
   static forRoot(options: CircuitBreakerMetricsOptions = {}): DynamicModule {
+    // No decorators (and so no Nest import at run time): a dynamic module needs none, and the
+    // factory provider's instance still gets its lifecycle hooks.
     return {
       module: CircuitBreakerPrometheusModule,
       providers: [
-        { provide: CIRCUIT_BREAKER_PROMETHEUS_OPTIONS, useValue: options },
-        CircuitBreakerPrometheusService,
+        {
+          provide: CircuitBreakerPrometheusService,
+          useFactory: (registry: CircuitBreakerRegistry) =>
+            new CircuitBreakerPrometheusService(registry, options),
+          inject: [CIRCUIT_BREAKER_REGISTRY],
+        },
       ],
     };
   }

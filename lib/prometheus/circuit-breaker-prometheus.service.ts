@@ -1,6 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CIRCUIT_BREAKER_REGISTRY } from '../circuit-breaker.constants.js';
-import type { CircuitBreakerRegistry } from '../circuit-breaker.registry.js';
+import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type {
   CircuitBreakerMetrics,
   CircuitBreakerMetricsOptions,
@@ -8,27 +6,23 @@ import type {
 } from './circuit-breaker-metrics-options.interface.js';
 import { registerCircuitBreakerMetrics } from './circuit-breaker.metrics.js';
 
-/** The injection token of `CircuitBreakerPrometheusModule.forRoot()`'s options. @internal */
-export const CIRCUIT_BREAKER_PROMETHEUS_OPTIONS = Symbol('CIRCUIT_BREAKER_PROMETHEUS_OPTIONS');
-
 /**
  * Registers the application's breakers' metrics when the module starts, and takes them off the
- * prom-client registry when the application shuts down.
+ * prom-client registry when the application shuts down. Built by a factory provider, not
+ * decorated: this entry point loads no Nest code, so engine users can import
+ * `registerCircuitBreakerMetrics` from it without Nest installed.
  * @internal
  */
-@Injectable()
 export class CircuitBreakerPrometheusService implements OnModuleInit, OnApplicationShutdown {
   private metrics: CircuitBreakerMetrics | undefined;
 
   constructor(
-    @Inject(CIRCUIT_BREAKER_REGISTRY) private readonly registry: CircuitBreakerRegistry,
-    @Inject(CIRCUIT_BREAKER_PROMETHEUS_OPTIONS)
+    private readonly registry: CircuitBreakerMetricsSource,
     private readonly options: CircuitBreakerMetricsOptions,
   ) {}
 
   onModuleInit(): void {
-    const source: CircuitBreakerMetricsSource = this.registry;
-    this.metrics ??= registerCircuitBreakerMetrics(source, this.options);
+    this.metrics ??= registerCircuitBreakerMetrics(this.registry, this.options);
   }
 
   onApplicationShutdown(): void {

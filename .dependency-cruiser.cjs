@@ -27,6 +27,23 @@ module.exports = {
       to: { path: '^lib/core/', pathNot: '^lib/core/(index|internal)[.]ts$' },
     },
     {
+      name: 'prometheus-loads-no-nest',
+      severity: 'error',
+      comment:
+        'lib/prometheus serves engine users too: at run time it loads the engine, prom-client and ' +
+        'the registry token (a file with no import), nothing from Nest; types are fine.',
+      from: { path: '^lib/prometheus/' },
+      to: {
+        path: [
+          '@nestjs',
+          'rxjs',
+          'reflect-metadata',
+          '^lib/(?!core/|prometheus/|circuit-breaker[.]constants[.]ts$)',
+        ],
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       from: { path: '^lib/' },

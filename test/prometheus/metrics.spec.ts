@@ -165,6 +165,24 @@ describe('registerCircuitBreakerMetrics on engine breakers', () => {
     });
   });
 
+  it('reports -1 for the consecutive policy until a call is counted since the circuit closed, then its rate', async () => {
+    const { clock, breaker, registry } = setup({ failureThreshold: 3 });
+    const failureRate = async () =>
+      (await samples(registry, 'circuitbreaker_failure_rate'))[
+        'circuitbreaker_failure_rate{name=payments}'
+      ];
+    expect(await failureRate()).toBe(-1);
+    call(breaker, clock, 1, new Boom());
+    expect(await failureRate()).toBe(100);
+    call(breaker, clock, 1);
+    // the consecutive policy considers every call since the circuit closed
+    expect(await failureRate()).toBe(50);
+    expect(await samples(registry, 'circuitbreaker_buffered_calls')).toEqual({
+      'circuitbreaker_buffered_calls{name=payments,kind=successful}': 1,
+      'circuitbreaker_buffered_calls{name=payments,kind=failed}': 1,
+    });
+  });
+
   it('gives the exact resilience4j names with the resilience4j prefix', async () => {
     const { clock, breaker, registry } = setup({}, 'resilience4j_circuitbreaker_');
     call(breaker, clock, 1, new Boom());

@@ -21,6 +21,19 @@ const label = (state: CircuitState): string => state.toLowerCase();
 
 const KINDS = ['successful', 'failed', 'ignored'] as const;
 
+/** Every metric's name after the prefix. */
+const METRICS = [
+  'state',
+  'failure_rate',
+  'slow_call_rate',
+  'buffered_calls',
+  'slow_calls',
+  'fallback_calls_total',
+  'calls_seconds',
+  'not_permitted_calls_total',
+  'state_transitions_total',
+] as const;
+
 /**
  * The metrics of one prom-client registry and prefix, shared by every registration on them, so
  * that registering twice (two applications in one process) reports both instead of failing on
@@ -30,6 +43,8 @@ const KINDS = ['successful', 'failed', 'ignored'] as const;
 export class MetricSet {
   readonly sources = new Set<MetricSource>();
   private readonly names: readonly string[];
+  /** The metrics computed when scraped: the gauges and `fallback_calls_total`. */
+  private readonly scraped: ReadonlyArray<Gauge<string> | Counter<string>>;
   private readonly calls: Histogram<'name' | 'kind'>;
   private readonly notPermitted: Counter<'name' | 'kind'>;
   private readonly transitions: Counter<'name' | 'from' | 'to'>;
@@ -39,6 +54,15 @@ export class MetricSet {
     prefix: string,
     buckets: readonly number[] | undefined,
   ) {
+    this.names = METRICS.map((name) => prefix + name);
+    // Checked first, so that a clash leaves nothing half-registered.
+    const taken = this.names.filter((name) => registry.getSingleMetric(name) !== undefined);
+    if (taken.length > 0) {
+      throw new Error(
+        `registerCircuitBreakerMetrics: the registry already has ${taken.join(', ')}, registered by ` +
+          'something else (another copy of this package, or your own metrics); choose another prefix',
+      );
+    }
     const scrape = (): ScrapedBreaker[] =>
       [...this.sources].flatMap((source) => [...source.scrape()]);
     const registers = [registry];
@@ -58,7 +82,7 @@ export class MetricSet {
           for (const scraped of scrape()) fill(this, scraped);
         },
       });
-    const metrics = [
+    this.scraped = [
       gauge(
         'state',
         'The state of the circuit breaker: 1 for its state, 0 for the others.',
@@ -136,9 +160,6 @@ export class MetricSet {
       labelNames: ['name', 'from', 'to'],
       registers,
     });
-    this.names = [...metrics, this.calls, this.notPermitted, this.transitions].map(
-      (metric) => (metric as unknown as { name: string }).name,
-    );
   }
 
   /** Counts one event into the counters and the histogram. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { Breaker, type BreakerOptions, ManualClock } from '../../lib/core/index.js';
 import { registerCircuitBreakerMetrics } from '../../lib/prometheus/index.js';
 
@@ -271,5 +271,17 @@ describe('registerCircuitBreakerMetrics on engine breakers', () => {
       );
       expect(() => registerCircuitBreakerMetrics([{} as Breaker], { registry })).toThrow(TypeError);
     });
+  });
+
+  it('refuses a registry where a metric of the same name is not its own, registering nothing', () => {
+    const registry = new Registry();
+    new Gauge({ name: 'circuitbreaker_slow_calls', help: 'mine', registers: [registry] });
+    const a = new Breaker({ name: 'a' });
+    expect(() => registerCircuitBreakerMetrics([a], { registry })).toThrow(
+      /already has circuitbreaker_slow_calls/,
+    );
+    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual(['circuitbreaker_slow_calls']);
+    handles.push(registerCircuitBreakerMetrics([a], { registry, prefix: 'app_circuitbreaker_' }));
+    expect(registry.getMetricsAsArray()).toHaveLength(10);
   });
 });

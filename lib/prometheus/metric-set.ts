@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { type BreakerStats, CircuitState, type Breaker } from '../core/index.js';
+import { CallsHistogram, checkBuckets } from './calls-histogram.js';
 import type { MetricsSourceEvent } from './circuit-breaker-metrics-options.interface.js';
 
 /** One breaker as a scrape sees it. */
@@ -19,7 +20,8 @@ const STATES = Object.values(CircuitState);
 /** A circuit state as a label value: `HALF_OPEN` → `half_open`. */
 const label = (state: CircuitState): string => state.toLowerCase();
 
-const KINDS = ['successful', 'failed', 'ignored'] as const;
+/** The `kind` label of `calls_seconds`. */
+type CallKind = 'successful' | 'failed' | 'ignored';
 
 /** Every metric's name after the prefix. */
 const METRICS = [
@@ -45,7 +47,7 @@ export class MetricSet {
   private readonly names: readonly string[];
   /** The metrics computed when scraped: the gauges and `fallback_calls_total`. */
   private readonly scraped: ReadonlyArray<Gauge<string> | Counter<string>>;
-  private readonly calls: Histogram<'name' | 'kind'>;
+  private readonly calls: CallsHistogram;
   private readonly notPermitted: Counter<'name' | 'kind'>;
   private readonly transitions: Counter<'name' | 'from' | 'to'>;
 
@@ -54,6 +56,7 @@ export class MetricSet {
     prefix: string,
     buckets: readonly number[] | undefined,
   ) {
+    checkBuckets(buckets);
     this.names = METRICS.map((name) => prefix + name);
     // Checked first, so that a clash leaves nothing half-registered.
     const taken = this.names.filter((name) => registry.getSingleMetric(name) !== undefined);
@@ -141,13 +144,12 @@ export class MetricSet {
         },
       }),
     ];
-    this.calls = new Histogram({
-      name: `${prefix}calls_seconds`,
-      help: 'The calls that ran, by outcome (a timeout counts as failed), in seconds.',
-      labelNames: ['name', 'kind'],
-      registers,
-      ...(buckets === undefined ? {} : { buckets: [...buckets] }),
-    });
+    this.calls = new CallsHistogram(
+      `${prefix}calls_seconds`,
+      'The calls that ran, by outcome (a timeout counts as failed), in seconds.',
+      buckets,
+      registry,
+    );
     this.notPermitted = new Counter({
       name: `${prefix}not_permitted_calls_total`,
       help: 'The calls the circuit refused (OPEN, FORCED_OPEN, or HALF_OPEN with every probe slot taken).',
@@ -187,7 +189,7 @@ export class MetricSet {
 
   /** Removes every series of breaker `name` from the counters and the histogram. */
   forget(name: string): void {
-    for (const kind of KINDS) this.calls.remove({ name, kind });
+    this.calls.remove(name);
     this.notPermitted.remove({ name, kind: 'not_permitted' });
     for (const from of STATES) {
       for (const to of STATES) this.transitions.remove({ name, from: label(from), to: label(to) });
@@ -199,9 +201,9 @@ export class MetricSet {
     for (const name of this.names) this.registry.removeSingleMetric(name);
   }
 
-  private observe(name: string, kind: (typeof KINDS)[number], ms: number): void {
+  private observe(name: string, kind: CallKind, ms: number): void {
     // NaN: the call began before anyone listened, so the breaker did not time it.
-    if (ms === ms) this.calls.observe({ name, kind }, ms / 1000);
+    if (ms === ms) this.calls.observe(name, kind, ms / 1000);
   }
 }
 

@@ -270,6 +270,11 @@ describe('registerCircuitBreakerMetrics on engine breakers', () => {
         /prefix/,
       );
       expect(() => registerCircuitBreakerMetrics([{} as Breaker], { registry })).toThrow(TypeError);
+      const fresh = new Registry();
+      expect(() =>
+        registerCircuitBreakerMetrics([a], { registry: fresh, buckets: [1, NaN] }),
+      ).toThrow(/buckets/);
+      expect(fresh.getMetricsAsArray()).toHaveLength(0);
     });
   });
 

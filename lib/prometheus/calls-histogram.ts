@@ -1,4 +1,5 @@
-import type { Metric, Registry } from 'prom-client';
+import type { Metric } from 'prom-client';
+import type { MetricsRegistry } from './circuit-breaker-metrics-options.interface.js';
 
 /** prom-client's default buckets, in seconds (what `new Histogram()` uses without `buckets`). */
 const DEFAULT_BUCKETS: readonly number[] = [
@@ -49,7 +50,7 @@ export class CallsHistogram {
     readonly name: string,
     readonly help: string,
     buckets: readonly number[] | undefined,
-    registry: Registry,
+    registry: MetricsRegistry,
   ) {
     this.bounds = checkBuckets(buckets);
     registry.registerMetric(this as unknown as Metric);

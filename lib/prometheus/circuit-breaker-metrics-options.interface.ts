@@ -1,13 +1,17 @@
-import type { Registry } from 'prom-client';
+import type { OpenMetricsContentType, Registry } from 'prom-client';
 import type { BreakerEventMap, BreakerStats, Breaker } from '../core/index.js';
+
+/** A prom-client registry, of either content type. @publicApi */
+export type MetricsRegistry = Registry | Registry<OpenMetricsContentType>;
 
 /** Options of {@link registerCircuitBreakerMetrics} and `CircuitBreakerPrometheusModule.forRoot()`. @publicApi */
 export interface CircuitBreakerMetricsOptions {
   /**
-   * The prom-client registry the metrics are registered on.
+   * The prom-client registry the metrics are registered on. With an OpenMetrics registry the
+   * counter families are named without `_total` (prom-client appends it to their samples).
    * @default prom-client's global `register`
    */
-  registry?: Registry;
+  registry?: MetricsRegistry;
   /**
    * Prepended to every metric name. `'resilience4j_circuitbreaker_'` gives the exact names of
    * resilience4j-micrometer, for dashboards written for it.

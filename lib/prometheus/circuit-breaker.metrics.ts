@@ -1,16 +1,17 @@
-import { register as globalRegister, type Registry } from 'prom-client';
+import { register as globalRegister } from 'prom-client';
 import { Breaker, type BreakerEventName, type Disposable } from '../core/index.js';
 import type {
   CircuitBreakerMetrics,
   CircuitBreakerMetricsOptions,
   CircuitBreakerMetricsSource,
   MetricsEventType,
+  MetricsRegistry,
   MetricsSourceEvent,
 } from './circuit-breaker-metrics-options.interface.js';
 import { MetricSet, type MetricSource, type ScrapedBreaker } from './metric-set.js';
 
 /** The metric sets of each prom-client registry, by prefix. */
-const sets = new WeakMap<Registry, Map<string, MetricSet>>();
+const sets = new WeakMap<MetricsRegistry, Map<string, MetricSet>>();
 
 const EVENTS: readonly MetricsEventType[] = [
   'stateChange',

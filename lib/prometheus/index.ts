@@ -7,6 +7,7 @@ export type {
   CircuitBreakerMetricsOptions,
   CircuitBreakerMetricsSource,
   MetricsEventType,
+  MetricsRegistry,
   MetricsSourceEvent,
 } from './circuit-breaker-metrics-options.interface.js';
 export { registerCircuitBreakerMetrics } from './circuit-breaker.metrics.js';

@@ -1,7 +1,10 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { type BreakerStats, CircuitState, type Breaker } from '../core/index.js';
 import { CallsHistogram, checkBuckets } from './calls-histogram.js';
-import type { MetricsSourceEvent } from './circuit-breaker-metrics-options.interface.js';
+import type {
+  MetricsRegistry,
+  MetricsSourceEvent,
+} from './circuit-breaker-metrics-options.interface.js';
 
 /** One breaker as a scrape sees it. */
 export interface ScrapedBreaker {
@@ -24,17 +27,17 @@ const label = (state: CircuitState): string => state.toLowerCase();
 type CallKind = 'successful' | 'failed' | 'ignored';
 
 /** Every metric's name after the prefix. */
-const METRICS = [
+const METRICS = (total: string) => [
   'state',
   'failure_rate',
   'slow_call_rate',
   'buffered_calls',
   'slow_calls',
-  'fallback_calls_total',
+  `fallback_calls${total}`,
   'calls_seconds',
-  'not_permitted_calls_total',
-  'state_transitions_total',
-] as const;
+  `not_permitted_calls${total}`,
+  `state_transitions${total}`,
+];
 
 /**
  * The metrics of one prom-client registry and prefix, shared by every registration on them, so
@@ -52,12 +55,16 @@ export class MetricSet {
   private readonly transitions: Counter<'name' | 'from' | 'to'>;
 
   constructor(
-    private readonly registry: Registry,
+    private readonly registry: MetricsRegistry,
     prefix: string,
     buckets: readonly number[] | undefined,
   ) {
     checkBuckets(buckets);
-    this.names = METRICS.map((name) => prefix + name);
+    // An OpenMetrics registry appends `_total` to a counter's samples itself: the family is named
+    // without it there, so that the samples read `..._calls_total` with either content type.
+    const total =
+      (registry.contentType as string) === Registry.OPENMETRICS_CONTENT_TYPE ? '' : '_total';
+    this.names = METRICS(total).map((name) => prefix + name);
     // Checked first, so that a clash leaves nothing half-registered.
     const taken = this.names.filter((name) => registry.getSingleMetric(name) !== undefined);
     if (taken.length > 0) {
@@ -133,7 +140,7 @@ export class MetricSet {
         },
       ),
       new Counter({
-        name: `${prefix}fallback_calls_total`,
+        name: `${prefix}fallback_calls${total}`,
         help: 'The calls a fallback answered, over the life of the breaker.',
         labelNames: ['name', 'kind'],
         registers,
@@ -151,13 +158,13 @@ export class MetricSet {
       registry,
     );
     this.notPermitted = new Counter({
-      name: `${prefix}not_permitted_calls_total`,
+      name: `${prefix}not_permitted_calls${total}`,
       help: 'The calls the circuit refused (OPEN, FORCED_OPEN, or HALF_OPEN with every probe slot taken).',
       labelNames: ['name', 'kind'],
       registers,
     });
     this.transitions = new Counter({
-      name: `${prefix}state_transitions_total`,
+      name: `${prefix}state_transitions${total}`,
       help: 'The state transitions of the circuit breaker.',
       labelNames: ['name', 'from', 'to'],
       registers,

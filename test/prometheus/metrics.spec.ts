@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, type OpenMetricsContentType, Registry } from 'prom-client';
 import { Breaker, type BreakerOptions, ManualClock } from '../../lib/core/index.js';
 import { registerCircuitBreakerMetrics } from '../../lib/prometheus/index.js';
 
@@ -288,5 +288,24 @@ describe('registerCircuitBreakerMetrics on engine breakers', () => {
     expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual(['circuitbreaker_slow_calls']);
     handles.push(registerCircuitBreakerMetrics([a], { registry, prefix: 'app_circuitbreaker_' }));
     expect(registry.getMetricsAsArray()).toHaveLength(10);
+  });
+
+  it('names the counters for an OpenMetrics registry so that their samples still end in _total once', async () => {
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const clock = new ManualClock(0);
+    const a = new Breaker({ name: 'a', clock, failureThreshold: 1 });
+    handles.push(registerCircuitBreakerMetrics([a], { registry }));
+    call(a, clock, 1, new Boom());
+    call(a, clock, 1);
+    const text = await registry.metrics();
+    expect(text).toContain('# TYPE circuitbreaker_not_permitted_calls counter');
+    expect(text).toContain(
+      'circuitbreaker_not_permitted_calls_total{name="a",kind="not_permitted"} 1',
+    );
+    expect(text).toContain(
+      'circuitbreaker_state_transitions_total{name="a",from="closed",to="open"} 1',
+    );
+    expect(text).not.toContain('_total_total');
   });
 });

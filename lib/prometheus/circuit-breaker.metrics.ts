@@ -123,8 +123,8 @@ function registrySource(
  *
  * `target` is a `CircuitBreakerRegistry` (breakers it creates later are reported too) or engine
  * breakers (disposed ones drop out at the next scrape). Gauges are computed when scraped;
- * counters and the `calls_seconds` histogram count events from the moment of registration, and
- * a call already running then is counted without its duration. No timer is started.
+ * counters and the `calls_seconds` histogram count events from the moment of registration (a
+ * call already running then was not timed, and is left out of the histogram). No timer is started.
  *
  * Registering again on the same registry and prefix (a second application in one process) adds
  * to the same metrics instead of failing on prom-client's duplicate-name check; breaker names

@@ -15,7 +15,7 @@ module.exports = {
       severity: 'error',
       comment: 'lib/core is the engine: no NestJS, no rxjs, nothing from the layers above it.',
       from: { path: '^lib/core/' },
-      to: { path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis'] },
+      to: { path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis', 'prom-client'] },
     },
     {
       name: 'core-through-its-entries',
@@ -25,6 +25,23 @@ module.exports = {
         'lib/core/internal.ts (the package-internal entry), never a file of its inside.',
       from: { path: '^lib/', pathNot: '^lib/core/' },
       to: { path: '^lib/core/', pathNot: '^lib/core/(index|internal)[.]ts$' },
+    },
+    {
+      name: 'prometheus-loads-no-nest',
+      severity: 'error',
+      comment:
+        'lib/prometheus serves engine users too: at run time it loads the engine, prom-client and ' +
+        'the registry token (a file with no import), nothing from Nest; types are fine.',
+      from: { path: '^lib/prometheus/' },
+      to: {
+        path: [
+          '@nestjs',
+          'rxjs',
+          'reflect-metadata',
+          '^lib/(?!core/|prometheus/|circuit-breaker[.]constants[.]ts$)',
+        ],
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'not-to-unresolvable',

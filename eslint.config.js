@@ -40,25 +40,43 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  {
-    // @nestjs/terminus is an optional peer: only the ./health entry point may load it.
-    files: ['lib/**/*.ts'],
-    ignores: ['lib/health/**', 'lib/core/**'],
+  // Optional peers, each loaded by its own entry point only: @nestjs/terminus under lib/health,
+  // prom-client under lib/prometheus (lib/core has its own, stricter rule below).
+  ...[
+    { files: ['lib/**/*.ts'], ignores: ['lib/health/**', 'lib/prometheus/**', 'lib/core/**'] },
+    { files: ['lib/health/**/*.ts'], only: '@nestjs/terminus' },
+    { files: ['lib/prometheus/**/*.ts'], only: 'prom-client' },
+  ].map(({ only, ...where }) => ({
+    ...where,
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            {
-              group: ['@nestjs/terminus', '@nestjs/terminus/*'],
-              message:
-                'Import @nestjs/terminus only under lib/health (an optional peer dependency).',
-            },
-          ],
+            { package: '@nestjs/terminus', home: 'lib/health' },
+            { package: 'prom-client', home: 'lib/prometheus' },
+          ]
+            .filter(({ package: name }) => name !== only)
+            .map(({ package: name, home }) => ({
+              group: [name, `${name}/*`],
+              message: `Import ${name} only under ${home} (an optional peer dependency).`,
+            }))
+            .concat(
+              only === 'prom-client'
+                ? [
+                    {
+                      group: ['@nestjs/*', 'rxjs', 'rxjs/*', 'reflect-metadata'],
+                      allowTypeImports: true,
+                      message:
+                        'lib/prometheus loads no Nest code at run time: engine users import registerCircuitBreakerMetrics from it without Nest installed.',
+                    },
+                  ]
+                : [],
+            ),
         },
       ],
     },
-  },
+  })),
   {
     files: ['lib/core/**/*.ts'],
     rules: {
@@ -67,7 +85,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@nestjs/*', 'rxjs', 'rxjs/*', 'reflect-metadata', 'ioredis'],
+              group: ['@nestjs/*', 'rxjs', 'rxjs/*', 'reflect-metadata', 'ioredis', 'prom-client'],
               message: 'lib/core stays framework-free (its users may have no Nest peer installed).',
             },
           ],

@@ -96,7 +96,7 @@ export class BreakerContext extends Counters {
     const l = this.listeners;
     this.timing =
       this.slowCallDuration !== Infinity ||
-      (l !== undefined && (l.has('success') || l.has('failure')));
+      (l !== undefined && (l.has('success') || l.has('failure') || l.has('ignored')));
   }
 
   /** Hands an error thrown by a user callback, listener or store to `onCallbackError`. */

@@ -55,6 +55,11 @@ export interface RejectionEvent {
 export interface IgnoredEvent {
   readonly breaker: string;
   readonly error: unknown;
+  /**
+   * How long the call took, in milliseconds; `NaN` if timing was off when the call started, or if
+   * the call never ran (its caller's signal had already aborted).
+   */
+  readonly duration: number;
 }
 
 /** The breaker's store changed status: a shared store became unreachable, or came back. */

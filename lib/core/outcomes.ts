@@ -91,7 +91,7 @@ export function settleError(
   try {
     switch (outcome) {
       case 'ignored':
-        if (heard) listeners!.emit('ignored', { breaker: core.name, error });
+        if (heard) listeners!.emit('ignored', { breaker: core.name, error, duration });
         core.circuit.release(ticket);
         break;
       case 'success':
@@ -117,7 +117,7 @@ export function settleAbandoned(core: BreakerContext, signal: AbortSignal): unkn
   const reason: unknown = signal.reason;
   core.countSettled('ignored', NaN);
   if (core.listeners?.has('ignored')) {
-    core.listeners.emit('ignored', { breaker: core.name, error: reason });
+    core.listeners.emit('ignored', { breaker: core.name, error: reason, duration: NaN });
   }
   return reason;
 }

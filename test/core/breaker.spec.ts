@@ -203,6 +203,22 @@ describe('Breaker: what counts as a failure', () => {
     expect(ignored).toHaveLength(1);
   });
 
+  it('an ignored event carries the call duration (a listener for it alone turns timing on); NaN for a call that never ran', async () => {
+    const { b, clock } = make({ ignore: [Ignorable] });
+    const durations: number[] = [];
+    b.onIgnored((e) => durations.push(e.duration));
+    await outcome(
+      b.execute(async () => {
+        clock.advance(70);
+        throw new Ignorable();
+      }),
+    );
+    const controller = new AbortController();
+    controller.abort();
+    await outcome(b.execute(async () => 'never', { signal: controller.signal }));
+    expect(durations).toEqual([70, NaN]);
+  });
+
   it('ignore (predicate) and isFailure: false counts the call as a success, the error still reaches the caller', async () => {
     const { b } = make({
       failureThreshold: 2,

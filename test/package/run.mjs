@@ -39,7 +39,7 @@ const locked = (name) => {
 /** A second TypeScript, for what TypeScript 5 users see (node10 is their "commonjs" default). */
 const TYPESCRIPT_5 = 'typescript5@npm:typescript@5.9.3';
 const NEST_PEERS = ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs'];
-const ALL_PEERS = [...NEST_PEERS, '@nestjs/terminus', 'ioredis'];
+const ALL_PEERS = [...NEST_PEERS, '@nestjs/terminus', 'ioredis', 'prom-client'];
 const TOOLS = ['typescript', '@types/node'];
 
 const started = performance.now();
@@ -146,16 +146,18 @@ const MATRIX_OPTIONS = {
   typescript: [...MATRIX_COMMON, '--listFiles', '--ignoreDeprecations', '6.0'],
   typescript5: [...MATRIX_COMMON, '--listFiles'],
 };
-/** What every passing case's program must hold: the four entry points' types, and the peers'. */
+/** What every passing case's program must hold: the five entry points' types, and the peers'. */
 const MATRIX_MUST_LOAD = [
   'nestjs-circuit-breaker/dist/index.d.ts',
   'nestjs-circuit-breaker/dist/core/index.d.ts',
   'nestjs-circuit-breaker/dist/health/index.d.ts',
+  'nestjs-circuit-breaker/dist/prometheus/index.d.ts',
   'nestjs-circuit-breaker/dist/redis/index.d.ts',
   '@nestjs/common/',
   '@nestjs/core/',
   '@nestjs/terminus/',
   'ioredis/',
+  'prom-client/',
   'rxjs/',
 ];
 

@@ -1,0 +1,225 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import { type BreakerStats, CircuitState, type Breaker } from '../core/index.js';
+import { CallsHistogram, checkBuckets } from './calls-histogram.js';
+import type {
+  MetricsRegistry,
+  MetricsSourceEvent,
+} from './circuit-breaker-metrics-options.interface.js';
+
+/** One breaker as a scrape sees it. */
+export interface ScrapedBreaker {
+  readonly stats: BreakerStats;
+  readonly breaker: Breaker;
+}
+
+/** What feeds a metric set: one registration (a registry, or a set of breakers). */
+export interface MetricSource {
+  /** The breakers to report now (disposed ones left out). */
+  scrape(): Iterable<ScrapedBreaker>;
+}
+
+const STATES = Object.values(CircuitState);
+
+/** A circuit state as a label value: `HALF_OPEN` → `half_open`. */
+const label = (state: CircuitState): string => state.toLowerCase();
+
+/** The `kind` label of `calls_seconds`. */
+type CallKind = 'successful' | 'failed' | 'ignored';
+
+/** Every metric's name after the prefix. */
+const METRICS = (total: string) => [
+  'state',
+  'failure_rate',
+  'slow_call_rate',
+  'buffered_calls',
+  'slow_calls',
+  `fallback_calls${total}`,
+  'calls_seconds',
+  `not_permitted_calls${total}`,
+  `state_transitions${total}`,
+];
+
+/**
+ * The metrics of one prom-client registry and prefix, shared by every registration on them, so
+ * that registering twice (two applications in one process) reports both instead of failing on
+ * prom-client's duplicate-name check. Gauges are computed in `collect()`, when scraped; the
+ * counters and the histogram are fed by {@link record}.
+ */
+export class MetricSet {
+  readonly sources = new Set<MetricSource>();
+  private readonly names: readonly string[];
+  /** The metrics computed when scraped: the gauges and `fallback_calls_total`. */
+  private readonly scraped: ReadonlyArray<Gauge<string> | Counter<string>>;
+  private readonly calls: CallsHistogram;
+  private readonly notPermitted: Counter<'name' | 'kind'>;
+  private readonly transitions: Counter<'name' | 'from' | 'to'>;
+
+  constructor(
+    private readonly registry: MetricsRegistry,
+    prefix: string,
+    buckets: readonly number[] | undefined,
+  ) {
+    checkBuckets(buckets);
+    // An OpenMetrics registry appends `_total` to a counter's samples itself: the family is named
+    // without it there, so that the samples read `..._calls_total` with either content type.
+    const total =
+      (registry.contentType as string) === Registry.OPENMETRICS_CONTENT_TYPE ? '' : '_total';
+    this.names = METRICS(total).map((name) => prefix + name);
+    // Checked first, so that a clash leaves nothing half-registered.
+    const taken = this.names.filter((name) => registry.getSingleMetric(name) !== undefined);
+    if (taken.length > 0) {
+      throw new Error(
+        `registerCircuitBreakerMetrics: the registry already has ${taken.join(', ')}, registered by ` +
+          'something else (another copy of this package, or your own metrics); choose another prefix',
+      );
+    }
+    const scrape = (): ScrapedBreaker[] =>
+      [...this.sources].flatMap((source) => [...source.scrape()]);
+    const registers = [registry];
+    const gauge = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      fill: (gauge: Gauge<L>, scraped: ScrapedBreaker) => void,
+    ): Gauge<L> =>
+      new Gauge<L>({
+        name: prefix + name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const scraped of scrape()) fill(this, scraped);
+        },
+      });
+    this.scraped = [
+      gauge(
+        'state',
+        'The state of the circuit breaker: 1 for its state, 0 for the others.',
+        ['name', 'state'],
+        (g, { stats }) => {
+          for (const state of STATES)
+            g.set({ name: stats.name, state: label(state) }, state === stats.state ? 1 : 0);
+        },
+      ),
+      gauge(
+        'failure_rate',
+        'The failure rate the trip policy sees, in percent; -1 while it holds fewer than its minimum number of calls.',
+        ['name'],
+        (g, s) => {
+          g.set({ name: s.stats.name }, rate(s, s.stats.failureRate));
+        },
+      ),
+      gauge(
+        'slow_call_rate',
+        'The slow-call rate the trip policy sees, in percent; -1 while it holds fewer than its minimum number of calls.',
+        ['name'],
+        (g, s) => {
+          g.set({ name: s.stats.name }, rate(s, s.stats.slowCallRate));
+        },
+      ),
+      gauge(
+        'buffered_calls',
+        'The calls the trip policy holds (its window), by outcome.',
+        ['name', 'kind'],
+        (g, { stats }) => {
+          const failed = Math.round(stats.failureRate * stats.windowCalls);
+          g.set({ name: stats.name, kind: 'successful' }, stats.windowCalls - failed);
+          g.set({ name: stats.name, kind: 'failed' }, failed);
+        },
+      ),
+      gauge(
+        'slow_calls',
+        'The slow calls the trip policy holds (its window; the slow-call policy only, otherwise 0).',
+        ['name', 'kind'],
+        (g, { stats }) => {
+          g.set(
+            { name: stats.name, kind: 'all' },
+            Math.round(stats.slowCallRate * stats.windowCalls),
+          );
+        },
+      ),
+      new Counter({
+        name: `${prefix}fallback_calls${total}`,
+        help: 'The calls a fallback answered, over the life of the breaker.',
+        labelNames: ['name', 'kind'],
+        registers,
+        collect() {
+          this.reset();
+          for (const { stats } of scrape())
+            this.inc({ name: stats.name, kind: 'all' }, stats.fallbacks);
+        },
+      }),
+    ];
+    this.calls = new CallsHistogram(
+      `${prefix}calls_seconds`,
+      'The calls that ran, by outcome (a timeout counts as failed), in seconds.',
+      buckets,
+      registry,
+    );
+    this.notPermitted = new Counter({
+      name: `${prefix}not_permitted_calls${total}`,
+      help: 'The calls the circuit refused (OPEN, FORCED_OPEN, or HALF_OPEN with every probe slot taken).',
+      labelNames: ['name', 'kind'],
+      registers,
+    });
+    this.transitions = new Counter({
+      name: `${prefix}state_transitions${total}`,
+      help: 'The state transitions of the circuit breaker.',
+      labelNames: ['name', 'from', 'to'],
+      registers,
+    });
+  }
+
+  /** Counts one event into the counters and the histogram. */
+  record(e: MetricsSourceEvent): void {
+    switch (e.type) {
+      case 'success':
+        return this.observe(e.breaker, 'successful', e.event.duration);
+      case 'failure':
+        return this.observe(e.breaker, 'failed', e.event.duration);
+      case 'timeout':
+        return this.observe(e.breaker, 'failed', e.event.timeout);
+      case 'ignored':
+        return this.observe(e.breaker, 'ignored', e.event.duration);
+      case 'rejection':
+        // Bulkhead refusals are not the circuit's: resilience4j counts them in its bulkhead metrics.
+        if (e.event.reason !== 'bulkhead') {
+          this.notPermitted.inc({ name: e.breaker, kind: 'not_permitted' });
+        }
+        return;
+      case 'stateChange':
+        this.transitions.inc({ name: e.breaker, from: label(e.event.from), to: label(e.event.to) });
+        return;
+    }
+  }
+
+  /** Removes every series of breaker `name` from the counters and the histogram. */
+  forget(name: string): void {
+    this.calls.remove(name);
+    this.notPermitted.remove({ name, kind: 'not_permitted' });
+    for (const from of STATES) {
+      for (const to of STATES) this.transitions.remove({ name, from: label(from), to: label(to) });
+    }
+  }
+
+  /** Takes the metrics off the registry (the last registration sharing them was disposed). */
+  unregister(): void {
+    for (const name of this.names) this.registry.removeSingleMetric(name);
+  }
+
+  private observe(name: string, kind: CallKind, ms: number): void {
+    // NaN: the call began before anyone listened, so the breaker did not time it.
+    if (ms === ms) this.calls.observe(name, kind, ms / 1000);
+  }
+}
+
+/**
+ * A rate in percent, as resilience4j reports it: -1 until the policy holds its minimum number of
+ * calls (`minimumCalls` of a window policy; one call for `consecutive`, which has no minimum).
+ */
+function rate({ stats, breaker }: ScrapedBreaker, fraction: number): number {
+  const policy = breaker.options.circuit.policy as { minimumCalls?: number };
+  const minimum = Math.max(1, policy.minimumCalls ?? 1);
+  return stats.windowCalls < minimum ? -1 : fraction * 100;
+}

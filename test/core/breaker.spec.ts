@@ -247,6 +247,17 @@ describe('Breaker: what counts as a failure', () => {
     expect(b.stats().failures).toBe(1);
     expect(reported).toHaveLength(1);
     expect(reported[0]![1]).toBe('isFailure');
+
+    const bug = new Error('ignore bug');
+    const { b: ignoring } = make({
+      ignore: () => {
+        throw bug;
+      },
+      onCallbackError: (error, source) => reported.push([error, source]),
+    });
+    await expect(ignoring.execute(failing)).rejects.toBeInstanceOf(Boom);
+    expect(ignoring.stats()).toMatchObject({ failures: 1, ignored: 0 });
+    expect(reported[1]).toEqual([bug, 'ignore']);
   });
 
   it('counts rejections with non-Error values (strings, null, frozen objects) as failures and passes them on untouched', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { Breaker } from '../../lib/core/index.js';
 import { Listeners } from '../../lib/core/events.js';
 
 interface Map {
@@ -66,5 +67,24 @@ describe('Listeners', () => {
     expect(() => l.emit('a', 3)).not.toThrow();
     expect(got).toEqual([3]);
     expect(reported).toEqual([['bad listener', 'a']]);
+  });
+});
+
+describe('Breaker events from inside a listener', () => {
+  // README: "Events are delivered in the order things happened, even when a listener triggers
+  // another event": a call settled inside a listener has its event delivered after that listener.
+  it('a success settled inside a failure listener is delivered after the listener returns', async () => {
+    const b = new Breaker({ name: 'nested', failureThreshold: 10 });
+    const log: string[] = [];
+    b.onFailure(() => {
+      log.push('failure:start');
+      b.executeSync(() => 'inner');
+      log.push('failure:end');
+    });
+    b.onSuccess(() => log.push('success'));
+    await b.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    expect(log).toEqual(['failure:start', 'failure:end', 'success']);
+    expect(b.stats()).toMatchObject({ successes: 1, failures: 1 });
+    b.dispose();
   });
 });

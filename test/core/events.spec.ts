@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Breaker } from '../../lib/core/index.js';
+import { Breaker, ManualClock } from '../../lib/core/index.js';
 import { Listeners } from '../../lib/core/events.js';
 
 interface Map {
@@ -85,6 +85,25 @@ describe('Breaker events from inside a listener', () => {
     await b.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
     expect(log).toEqual(['failure:start', 'failure:end', 'success']);
     expect(b.stats()).toMatchObject({ successes: 1, failures: 1 });
+    b.dispose();
+  });
+
+  it('a reset() inside onTimeout runs after the timeout was counted (and opened the circuit)', async () => {
+    // README: the event and what the circuit makes of the outcome are one step; bug 3's second case
+    // (a reset() inside onFailure) holds for timeouts too.
+    const clock = new ManualClock();
+    const b = new Breaker({ name: 'timed', clock, timeout: 100, failureThreshold: 1 });
+    const log: string[] = [];
+    b.onTimeout(() => {
+      log.push('timeout');
+      b.reset();
+    });
+    b.onStateChange((e) => log.push(`${e.from}->${e.to}`));
+    const call = b.execute(() => new Promise<never>(() => undefined)).catch(() => undefined);
+    clock.advance(100);
+    await call;
+    expect(log).toEqual(['timeout', 'CLOSED->OPEN', 'OPEN->CLOSED']);
+    expect(b.state).toBe('CLOSED');
     b.dispose();
   });
 });

@@ -96,3 +96,29 @@ describe('a time window on a clock that reads negative times', () => {
     breaker.dispose();
   });
 });
+
+describe('slow calls at their edges', () => {
+  // README: a call "taking `slowCallDuration` or longer" is slow; a timeout lasts `timeout` ms.
+  it('a timeout exactly as long as slowCallDuration counts as slow', async () => {
+    const clock = new ManualClock();
+    const breaker = new Breaker({
+      name: 'edge',
+      clock,
+      policy: 'slow-call',
+      slowCallDuration: 100,
+      timeout: 100,
+      minimumCalls: 5,
+    });
+    const call = breaker.execute(() => new Promise<never>(() => undefined)).catch(() => undefined);
+    clock.advance(100);
+    await call;
+    expect(breaker.stats()).toMatchObject({ timeouts: 1, slowCalls: 1, slowCallRate: 1 });
+    breaker.dispose();
+  });
+
+  it('an empty window has rates of 0, not NaN', () => {
+    const breaker = new Breaker({ name: 'empty', policy: 'slow-call', slowCallDuration: 100 });
+    expect(breaker.stats()).toMatchObject({ windowCalls: 0, failureRate: 0, slowCallRate: 0 });
+    breaker.dispose();
+  });
+});

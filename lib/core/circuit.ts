@@ -121,18 +121,15 @@ export class Circuit implements CircuitHandle {
 
   success(ticket: number, duration: number): void {
     if (!this.bound) return;
-    if (ticket !== this.generation) {
-      this.probeSucceeded(ticket);
-    } else if (this.inner.state === CircuitState.Closed) {
-      this.consecutiveFailures = 0;
-      const reason = this.policy.success(this.policyNeedsTime ? this.now() : 0, duration);
-      if (reason !== undefined) this.open(reason, 0);
-    }
-  }
-
-  /** A probe's success (out of `success`, whose CLOSED path V8 inlines into every settle). */
-  private probeSucceeded(ticket: number): void {
     const inner = this.inner;
+    if (ticket === this.generation) {
+      if (inner.state === CircuitState.Closed) {
+        this.consecutiveFailures = 0;
+        const reason = this.policy.success(this.policyNeedsTime ? this.now() : 0, duration);
+        if (reason !== undefined) this.open(reason, 0);
+      }
+      return;
+    }
     // Settle time-based business first: a probe that outlived its permit has already re-opened
     // the circuit, whether or not anyone looked, and its success is then late.
     if (!this.settleProbe(inner, ticket)) return;

@@ -112,12 +112,6 @@ export class Counters {
   private nIgnored = 0;
   private nSlow = 0;
 
-  /** A call succeeded after `duration` ms (`NaN` when not timed): the hot path's own operation. */
-  countSuccess(duration: number): void {
-    this.nSuccesses++;
-    if (duration >= this.slowCallDuration) this.nSlow++;
-  }
-
   /**
    * A call was settled as `outcome` after `duration` ms (`NaN` when not timed). An ignored call (an
    * ignored error, or a caller who left before it ran) is never slow.

@@ -1,9 +1,6 @@
 import { Controller, type DynamicModule, Get, Module, Param } from '@nestjs/common';
-import {
-  CircuitBreakerModule,
-  CircuitBreakerRegistry,
-  type CircuitStore,
-} from '../../lib/index.js';
+import { CircuitBreakerModule, CircuitBreakerRegistry } from '../../lib/index.js';
+import { RedisStore } from '../../lib/redis/index.js';
 import { DOWNSTREAM_URL, INSTANCE_NAME, type Quote, QuotesClient } from './quotes.client.js';
 
 @Controller()
@@ -11,6 +8,7 @@ class QuotesController {
   constructor(
     private readonly quotes: QuotesClient,
     private readonly breakers: CircuitBreakerRegistry,
+    private readonly store: RedisStore,
   ) {}
 
   @Get('quote/:id')
@@ -24,7 +22,9 @@ class QuotesController {
     const { state, store, calls, successes, failures, rejections, retryAfter } = this.breakers
       .get('downstream')
       .stats();
-    return { state, store, calls, successes, failures, rejections, retryAfter };
+    // Outcomes this instance has sent that Redis has not answered for yet.
+    const unrecorded = this.store.stats().outcomes.pending;
+    return { state, store, calls, successes, failures, rejections, retryAfter, unrecorded };
   }
 }
 
@@ -32,7 +32,7 @@ class QuotesController {
 @Module({})
 export class AppModule {
   static register(options: {
-    store: CircuitStore;
+    store: RedisStore;
     downstreamUrl: string;
     instance: string;
   }): DynamicModule {
@@ -49,6 +49,7 @@ export class AppModule {
       ],
       controllers: [QuotesController],
       providers: [
+        { provide: RedisStore, useValue: options.store },
         { provide: DOWNSTREAM_URL, useValue: options.downstreamUrl },
         { provide: INSTANCE_NAME, useValue: options.instance },
         QuotesClient,

@@ -79,11 +79,17 @@ class Instance {
   }
 
   /** This instance's view of the breaker. */
-  async breaker(): Promise<{ state: string; store: string; retryAfter?: number }> {
+  async breaker(): Promise<{
+    state: string;
+    store: string;
+    retryAfter?: number;
+    unrecorded: number;
+  }> {
     return (await (await fetch(`${this.url}/breaker`)).json()) as {
       state: string;
       store: string;
       retryAfter?: number;
+      unrecorded: number;
     };
   }
 
@@ -100,9 +106,13 @@ class Instance {
 }
 
 /** Waits until `check` holds, or fails the sample after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+async function until(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -151,13 +161,21 @@ async function run(redis: SampleRedis, downstream: Downstream, instances: Instan
   log('== 1. the downstream service is healthy: both instances call it');
   expect((await a.get('/quote/acme')) === 200, 'A answers 200');
   expect((await b.get('/quote/globex')) === 200, 'B answers 200');
+  // An instance answers before Redis has recorded the call's outcome. Redis counts the fleet's
+  // consecutive failures in the order outcomes reach it: B's success, arriving after A's first
+  // failure on a busy machine, would reset the count and the fleet would stay CLOSED.
+  await until(
+    async () => (await a.breaker()).unrecorded + (await b.breaker()).unrecorded === 0,
+    5_000,
+    'both instances to have their outcomes recorded in Redis',
+  );
 
   log('== 2. outage: the downstream service answers 500; only instance A gets traffic');
   downstream.fail();
   const fromB = downstream.received.B ?? 0;
   for (let i = 0; i < OUTAGE_CALLS; i++) await a.get('/quote/acme');
   await until(() => a.transitions.includes('CLOSED->OPEN'), 2_000, 'A to open');
-  await until(() => b.transitions.includes('CLOSED->OPEN'), 2_000, 'B to hear of it');
+  await until(() => b.transitions.includes('CLOSED->OPEN'), 5_000, 'B to hear of it');
   expect(true, "B opened too, from A's failures (Redis counted them, then told every instance)");
 
   log('== 3. instance B gets traffic: it refuses at once, without calling the downstream service');

@@ -28,7 +28,8 @@ import {
 const CALLS = 400;
 const WARM_CALLS = 2_000;
 
-async function bytesPerCall(contender: Contender, watch: GcWatch): Promise<number> {
+/** Bytes one call of `contender` allocates (a measurement a collection ran in is retried). */
+export async function bytesPerCall(contender: Contender, watch: GcWatch): Promise<number> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const trial = await contender.setup();
     // The steady state of a long-lived breaker: lazily built state (a window's ring) and whatever

@@ -4,15 +4,11 @@
  * Each library's loop is its own function literal: V8 keeps type feedback per literal, so a shared
  * loop would turn every call site megamorphic and slow all contenders alike, hiding differences.
  */
-import { Registry } from 'prom-client';
-import { registerCircuitBreakerMetrics } from '../lib/prometheus/index.js';
 import {
   type CaseResult,
   type Contender,
   describeRatios,
   interleave,
-  median,
-  type Measured,
   throughputRows,
   worstOurs,
 } from './harness.js';
@@ -51,24 +47,6 @@ export const sequential: { raw: Contender; contenders: Contender[] } = {
         };
       },
     })),
-    {
-      // The same breaker with Prometheus metrics registered (issue 12: within 1.3x of off).
-      library: 'ours + prometheus',
-      config: 'consecutive',
-      setup: () => {
-        const breaker = ours('consecutive');
-        const metrics = registerCircuitBreakerMetrics([breaker], { registry: new Registry() });
-        return {
-          run: async (n) => {
-            for (let i = 0; i < n; i++) await breaker.execute(ok);
-          },
-          dispose: () => {
-            metrics.dispose();
-            breaker.dispose();
-          },
-        };
-      },
-    },
     ...COCKATIEL_KINDS.map((kind): Contender => ({
       library: 'cockatiel',
       config: kind,
@@ -182,13 +160,6 @@ export async function runClosed(scale: number): Promise<CaseResult> {
     ...concurrent,
   });
   const seqWorst = worstOurs(seq.results);
-  const ratioOf = (library: string): number =>
-    median(
-      seq.results.find(
-        (m: Measured) => m.contender.library === library && m.contender.config === 'consecutive',
-      )!.ratios,
-    );
-  const metricsCost = ratioOf('ours + prometheus') / ratioOf('ours');
   const parWorst = worstOurs(par.results);
   return {
     rows: [
@@ -200,11 +171,6 @@ export async function runClosed(scale: number): Promise<CaseResult> {
         target: 'CLOSED sequential ≤ 2.0x raw',
         pass: seqWorst <= 2.0,
         detail: describeRatios(seq.results),
-      },
-      {
-        target: 'CLOSED sequential with Prometheus metrics ≤ 1.3x without',
-        pass: metricsCost <= 1.3,
-        detail: `consecutive: ${metricsCost.toFixed(2)}x`,
       },
       {
         target: 'CLOSED 100 in flight ≤ 2.5x raw',

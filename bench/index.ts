@@ -16,6 +16,7 @@ import { runFailing } from './failing.js';
 import { type CaseResult, type Check, type Row, checkLines, markdownTable } from './harness.js';
 import { runIdle } from './idle.js';
 import { runLongRun } from './long-run.js';
+import { runMetrics } from './metrics.js';
 import { runNestRoute } from './nest-route.js';
 import { runOpen } from './open.js';
 import { runRedisFleet } from './redis-fleet.js';
@@ -33,6 +34,7 @@ const cases: Record<string, (scale: number) => Promise<CaseResult>> = {
   '8': runRedisStore,
   '9': runRedisFleet,
   '10': runRedisPause,
+  '11': runMetrics,
 };
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');

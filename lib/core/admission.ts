@@ -242,6 +242,11 @@ async function acquireFromStore(core: BreakerContext): Promise<number> {
   }
 }
 
+/**
+ * The `CircuitOpenError` for refusal `code`: OPEN, FORCED_OPEN, or otherwise HALF_OPEN (every probe
+ * slot taken, or `ACQUIRE_ASYNC` from a store that decides only asynchronously, which synchronous
+ * callers cannot wait for).
+ */
 function rejectionError(core: BreakerContext, code: number): CircuitOpenError {
   const state: RejectingState =
     code === REJECTED_OPEN

@@ -32,7 +32,6 @@ import {
 } from './outcomes.js';
 import type { CircuitSnapshot } from './snapshot.js';
 import type { BreakerStats } from './stats.js';
-import { ACQUIRE_ASYNC, REJECTED_HALF_OPEN } from './store/circuit-store.js';
 import { isThenable } from './thenable.js';
 import { type Protected, runTimed } from './timed-call.js';
 import type { ResolvedBreakerOptions } from './resolved-options.js';
@@ -125,8 +124,8 @@ export class Breaker {
       if (options?.signal?.aborted) throw settleAbandoned(ctx, options.signal);
     }
     const circuit = ctx.circuit;
-    let generation = circuit.tryAcquire();
-    if (generation === ACQUIRE_ASYNC) generation = REJECTED_HALF_OPEN;
+    // ACQUIRE_ASYNC (a store that decides only asynchronously) is refused as a full half-open.
+    const generation = circuit.tryAcquire();
     if (generation < 0) return reject(ctx, generation, options) as T;
     if (ctx.bulkhead !== undefined && !ctx.bulkhead.tryEnter()) {
       circuit.release(generation);
@@ -165,8 +164,8 @@ export class Breaker {
     const ctx = this.ctx;
     if (ctx.disposed) throw new BreakerDisposedError(this.name);
     const circuit = ctx.circuit;
-    let generation = circuit.tryAcquire();
-    if (generation === ACQUIRE_ASYNC) generation = REJECTED_HALF_OPEN;
+    // ACQUIRE_ASYNC (a store that decides only asynchronously) is refused as a full half-open.
+    const generation = circuit.tryAcquire();
     if (generation < 0) throw refusal(ctx, generation);
     if (ctx.bulkhead !== undefined && !ctx.bulkhead.tryEnter()) {
       circuit.release(generation);

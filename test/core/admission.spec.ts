@@ -194,6 +194,38 @@ describe("a caller's signal while an asynchronous store decides", () => {
   });
 });
 
+describe('synchronous callers and a store that decides only asynchronously', () => {
+  // circuit-store.ts: `ACQUIRE_ASYNC` "when only acquire() can decide"; README: executeSync and
+  // acquire() never wait, so such a call is refused as a full half-open: retry soon.
+  it('executeSync and acquire() refuse as HALF_OPEN (retryAfter 0) without running the function', () => {
+    const store = new SlowStore();
+    const b = new Breaker({ name: 'sync', store });
+    let ran = false;
+    const thrown: unknown[] = [];
+    try {
+      b.executeSync(() => (ran = true));
+    } catch (error) {
+      thrown.push(error);
+    }
+    try {
+      b.acquire();
+    } catch (error) {
+      thrown.push(error);
+    }
+    expect(ran).toBe(false);
+    expect(thrown).toHaveLength(2);
+    for (const error of thrown) {
+      expect(isCircuitOpenError(error)).toBe(true);
+      expect(error).toMatchObject({ state: 'HALF_OPEN', retryAfter: 0 });
+    }
+    const s = b.stats();
+    expect([s.calls, s.rejections, s.rejectionsByReason.halfOpen, s.successes]).toEqual([
+      2, 2, 2, 0,
+    ]);
+    expect(store.circuit!.view().probesInFlight).toBe(0);
+  });
+});
+
 describe('call options', () => {
   it.each([
     ['null options', null, '"options" must be an object, received null'],

@@ -3,6 +3,13 @@
  * (unless allowUnguarded), and a bad value names the option, what was expected and what came.
  */
 import { describe, expect, it } from '@jest/globals';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Module,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CircuitBreakerModule } from '../../lib/index.js';
 import { CircuitBreakerOpsModule, type CircuitBreakerOpsOptions } from '../../lib/ops/index.js';

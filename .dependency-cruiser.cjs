@@ -15,7 +15,9 @@ module.exports = {
       severity: 'error',
       comment: 'lib/core is the engine: no NestJS, no rxjs, nothing from the layers above it.',
       from: { path: '^lib/core/' },
-      to: { path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis', 'prom-client'] },
+      to: {
+        path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis', 'prom-client', '@opentelemetry'],
+      },
     },
     {
       name: 'core-through-its-entries',
@@ -39,6 +41,24 @@ module.exports = {
           'rxjs',
           'reflect-metadata',
           '^lib/(?!core/|prometheus/|circuit-breaker[.]constants[.]ts$)',
+        ],
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'opentelemetry-loads-no-nest',
+      severity: 'error',
+      comment:
+        'lib/opentelemetry serves engine users too: at run time it loads the engine, ' +
+        '@opentelemetry/api and the registry token (a file with no import), nothing from Nest; ' +
+        'types are fine.',
+      from: { path: '^lib/opentelemetry/' },
+      to: {
+        path: [
+          '@nestjs',
+          'rxjs',
+          'reflect-metadata',
+          '^lib/(?!core/|opentelemetry/|circuit-breaker[.]constants[.]ts$)',
         ],
         dependencyTypesNot: ['type-only'],
       },

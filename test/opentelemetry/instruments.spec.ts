@@ -244,6 +244,18 @@ describe('instrumentCircuitBreakers on engine breakers', () => {
     expect(collected.values('circuit_breaker.state')).toEqual(stateSeries('a', 'none'));
   });
 
+  it('drops an event delivered after dispose() (a listener before it disposed the telemetry)', async () => {
+    const clock = new ManualClock(0);
+    const a = new Breaker({ name: 'a', clock });
+    const { provider, collect } = startMetrics();
+    let telemetry: { dispose(): void } | undefined;
+    // subscribed first, so it runs first for the same event, while ours is still being called
+    a.onSuccess(() => telemetry?.dispose());
+    telemetry = instrumentCircuitBreakers([a], { meterProvider: provider });
+    call(a, clock, 10);
+    expect((await collect()).has('circuit_breaker.call.duration')).toBe(false);
+  });
+
   it('reports nothing after disposal when nothing was reported before', async () => {
     const a = new Breaker({ name: 'a' });
     const { provider, collect } = startMetrics();

@@ -13,6 +13,7 @@ import {
 import {
   CircuitBreakerOpenTelemetryModule,
   type CircuitBreakerTelemetryOptions,
+  instrumentCircuitBreakers,
 } from '../../lib/opentelemetry/index.js';
 import { shutDownAll, startMetrics, startTracing } from './otel-harness.js';
 
@@ -32,8 +33,10 @@ class PaymentsClient {
 }
 
 const apps: INestApplicationContext[] = [];
+const handles: Array<{ dispose(): void }> = [];
 afterEach(async () => {
   for (const app of apps.splice(0)) await app.close();
+  for (const handle of handles.splice(0)) handle.dispose();
   await shutDownAll();
   metrics.disable();
   down = false;
@@ -164,6 +167,22 @@ describe('CircuitBreakerOpenTelemetryModule', () => {
       ...state('late', 'none'),
       ...state('payments', 'none'),
     });
+  });
+
+  it("instrumentCircuitBreakers(registry) on its own stops observing at the application's shutdown", async () => {
+    const { provider, collect } = startMetrics();
+    const moduleRef = await Test.createTestingModule({
+      imports: [CircuitBreakerModule.forRoot({ defaults: { clock } })],
+      providers: [PaymentsClient],
+    }).compile();
+    const app = await moduleRef.init();
+    handles.push(
+      instrumentCircuitBreakers(app.get(CircuitBreakerRegistry), { meterProvider: provider }),
+    );
+    attempt(app.get(PaymentsClient), 10);
+    expect((await collect()).values('circuit_breaker.state')).toEqual(state('payments', 'closed'));
+    await app.close();
+    expect((await collect()).values('circuit_breaker.state')).toEqual(state('payments', 'none'));
   });
 
   it('runs two applications on one meter provider without a clash', async () => {

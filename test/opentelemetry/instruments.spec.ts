@@ -248,10 +248,10 @@ describe('instrumentCircuitBreakers on engine breakers', () => {
     const clock = new ManualClock(0);
     const a = new Breaker({ name: 'a', clock });
     const { provider, collect } = startMetrics();
-    let telemetry: { dispose(): void } | undefined;
-    // subscribed first, so it runs first for the same event, while ours is still being called
-    a.onSuccess(() => telemetry?.dispose());
-    telemetry = instrumentCircuitBreakers([a], { meterProvider: provider });
+    const registration: { telemetry?: { dispose(): void } } = {};
+    // subscribed first, so it runs first for the same event, while ours is still to be called
+    a.onSuccess(() => registration.telemetry?.dispose());
+    registration.telemetry = instrumentCircuitBreakers([a], { meterProvider: provider });
     call(a, clock, 10);
     expect((await collect()).has('circuit_breaker.call.duration')).toBe(false);
   });

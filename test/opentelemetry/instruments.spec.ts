@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { DataPointType, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type HistogramMetricData,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import {
   Breaker,
   type BreakerOptions,
@@ -294,6 +301,30 @@ describe('instrumentCircuitBreakers on engine breakers', () => {
       'circuit_breaker.name=a,circuit_breaker.outcome=failure,error.type=Boom': 1,
       'circuit_breaker.name=b,circuit_breaker.outcome=success': 2,
     });
+  });
+
+  it('exports through the SDK pipeline: a PeriodicExportingMetricReader to an InMemoryMetricExporter', async () => {
+    const clock = new ManualClock(0);
+    const a = new Breaker({ name: 'a', clock, failureThreshold: 1 });
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    // a long interval: the export below is the flush's, not the timer's
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const provider = new MeterProvider({ readers: [reader] });
+    try {
+      handles.push(instrumentCircuitBreakers([a], { meterProvider: provider }));
+      call(a, clock, 10, new Boom());
+      await reader.forceFlush();
+      const exported = exporter
+        .getMetrics()
+        .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name)));
+      expect(exported.sort()).toEqual([
+        'circuit_breaker.call.duration',
+        'circuit_breaker.state',
+        'circuit_breaker.state_change.count',
+      ]);
+    } finally {
+      await provider.shutdown();
+    }
   });
 
   it('creates the instruments on a given meter', async () => {

@@ -15,7 +15,9 @@ module.exports = {
       severity: 'error',
       comment: 'lib/core is the engine: no NestJS, no rxjs, nothing from the layers above it.',
       from: { path: '^lib/core/' },
-      to: { path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis', 'prom-client'] },
+      to: {
+        path: ['^lib/(?!core/)', '@nestjs', 'rxjs', 'ioredis', 'prom-client', '@opentelemetry'],
+      },
     },
     {
       name: 'core-through-its-entries',
@@ -48,10 +50,34 @@ module.exports = {
       severity: 'error',
       comment:
         'lib/ops needs the Nest peers (@nestjs/common, @nestjs/core, rxjs) and nothing optional: ' +
-        'no Redis, Prometheus or Terminus, so importing it never asks for another peer.',
+        'no Redis, Prometheus, OpenTelemetry or Terminus, so importing it never asks for another peer.',
       from: { path: '^lib/ops/' },
       to: {
-        path: ['ioredis', 'prom-client', '@nestjs/terminus', '^lib/(redis|prometheus|health)/'],
+        path: [
+          'ioredis',
+          'prom-client',
+          '@opentelemetry',
+          '@nestjs/terminus',
+          '^lib/(redis|prometheus|opentelemetry|health)/',
+        ],
+      },
+    },
+    {
+      name: 'opentelemetry-loads-no-nest',
+      severity: 'error',
+      comment:
+        'lib/opentelemetry serves engine users too: at run time it loads the engine, ' +
+        '@opentelemetry/api and the registry token (a file with no import), nothing from Nest; ' +
+        'types are fine.',
+      from: { path: '^lib/opentelemetry/' },
+      to: {
+        path: [
+          '@nestjs',
+          'rxjs',
+          'reflect-metadata',
+          '^lib/(?!core/|opentelemetry/|circuit-breaker[.]constants[.]ts$)',
+        ],
+        dependencyTypesNot: ['type-only'],
       },
     },
     {

@@ -41,12 +41,25 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   // Optional peers, each loaded by its own entry point only: @nestjs/terminus under lib/health,
-  // prom-client under lib/prometheus (lib/core has its own, stricter rule below).
+  // prom-client under lib/prometheus, @opentelemetry/api under lib/opentelemetry (lib/core has its
+  // own, stricter rule below). The metrics entries load no Nest code at run time.
   ...[
-    { files: ['lib/**/*.ts'], ignores: ['lib/health/**', 'lib/prometheus/**', 'lib/core/**'] },
+    {
+      files: ['lib/**/*.ts'],
+      ignores: ['lib/health/**', 'lib/prometheus/**', 'lib/opentelemetry/**', 'lib/core/**'],
+    },
     { files: ['lib/health/**/*.ts'], only: '@nestjs/terminus' },
-    { files: ['lib/prometheus/**/*.ts'], only: 'prom-client' },
-  ].map(({ only, ...where }) => ({
+    {
+      files: ['lib/prometheus/**/*.ts'],
+      only: 'prom-client',
+      engineUsers: { home: 'lib/prometheus', api: 'registerCircuitBreakerMetrics' },
+    },
+    {
+      files: ['lib/opentelemetry/**/*.ts'],
+      only: '@opentelemetry/api',
+      engineUsers: { home: 'lib/opentelemetry', api: 'instrumentCircuitBreakers' },
+    },
+  ].map(({ only, engineUsers, ...where }) => ({
     ...where,
     rules: {
       'no-restricted-imports': [
@@ -55,6 +68,7 @@ export default tseslint.config(
           patterns: [
             { package: '@nestjs/terminus', home: 'lib/health' },
             { package: 'prom-client', home: 'lib/prometheus' },
+            { package: '@opentelemetry/api', home: 'lib/opentelemetry' },
           ]
             .filter(({ package: name }) => name !== only)
             .map(({ package: name, home }) => ({
@@ -62,13 +76,12 @@ export default tseslint.config(
               message: `Import ${name} only under ${home} (an optional peer dependency).`,
             }))
             .concat(
-              only === 'prom-client'
+              engineUsers !== undefined
                 ? [
                     {
                       group: ['@nestjs/*', 'rxjs', 'rxjs/*', 'reflect-metadata'],
                       allowTypeImports: true,
-                      message:
-                        'lib/prometheus loads no Nest code at run time: engine users import registerCircuitBreakerMetrics from it without Nest installed.',
+                      message: `${engineUsers.home} loads no Nest code at run time: engine users import ${engineUsers.api} from it without Nest installed.`,
                     },
                   ]
                 : [],
@@ -85,7 +98,15 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@nestjs/*', 'rxjs', 'rxjs/*', 'reflect-metadata', 'ioredis', 'prom-client'],
+              group: [
+                '@nestjs/*',
+                'rxjs',
+                'rxjs/*',
+                'reflect-metadata',
+                'ioredis',
+                'prom-client',
+                '@opentelemetry/*',
+              ],
               message: 'lib/core stays framework-free (its users may have no Nest peer installed).',
             },
           ],

@@ -1,7 +1,7 @@
 // The shape of lib/, checked (`npm run lint:structure`, run by CI):
 //  - no import cycle, and lib/core imports nothing from Nest or the layers above it
-//    (dependency-cruiser, rules in .dependency-cruiser.cjs), and lib/prometheus loads no Nest code
-//    at run time (engine users import it);
+//    (dependency-cruiser, rules in .dependency-cruiser.cjs), and lib/prometheus and
+//    lib/opentelemetry load no Nest code at run time (engine users import them);
 //  - no file in lib/ over 400 lines: past that a file is doing more than one job;
 //  - no block of 6 or more lines repeated inside lib/ (jscpd): one idea, one place.
 import { execFileSync } from 'node:child_process';

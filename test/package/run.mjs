@@ -9,6 +9,7 @@
 //                 from ESM and CommonJS, with TypeScript 6.0 and 5.9; plus cases that must fail
 //   core-only     the tarball alone: none of the Nest peers get installed; /core loads and runs
 //                 from ESM and CommonJS, and type-checks
+//   otel-only     the tarball and @opentelemetry/api, no Nest peer: /opentelemetry loads and runs
 // Fixture sources are real files under test/package/fixtures. Prints one line per check and a
 // closing "N passed, N failed" line; exits non-zero if anything failed. KEEP_PACKAGE_TEST=1 keeps
 // the temp folder.
@@ -39,7 +40,13 @@ const locked = (name) => {
 /** A second TypeScript, for what TypeScript 5 users see (node10 is their "commonjs" default). */
 const TYPESCRIPT_5 = 'typescript5@npm:typescript@5.9.3';
 const NEST_PEERS = ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs'];
-const ALL_PEERS = [...NEST_PEERS, '@nestjs/terminus', 'ioredis', 'prom-client'];
+const ALL_PEERS = [
+  ...NEST_PEERS,
+  '@nestjs/terminus',
+  'ioredis',
+  'prom-client',
+  '@opentelemetry/api',
+];
 const TOOLS = ['typescript', '@types/node'];
 
 const started = performance.now();
@@ -153,12 +160,14 @@ const MATRIX_MUST_LOAD = [
   'nestjs-circuit-breaker/dist/health/index.d.ts',
   'nestjs-circuit-breaker/dist/ops/index.d.ts',
   'nestjs-circuit-breaker/dist/prometheus/index.d.ts',
+  'nestjs-circuit-breaker/dist/opentelemetry/index.d.ts',
   'nestjs-circuit-breaker/dist/redis/index.d.ts',
   '@nestjs/common/',
   '@nestjs/core/',
   '@nestjs/terminus/',
   'ioredis/',
   'prom-client/',
+  '@opentelemetry/api/',
   'rxjs/',
 ];
 
@@ -204,12 +213,13 @@ try {
   const withTools = [...ALL_PEERS, ...TOOLS].map(locked);
   const dirs = {};
   let coreFootprint;
-  await check('npm install of the tarball into 4 consumer projects', async () => {
+  await check('npm install of the tarball into 5 consumer projects', async () => {
     const plan = {
       'esm-app': withTools,
       'cjs-app': [...withTools, TYPESCRIPT_5],
       'types-matrix': [...withTools, TYPESCRIPT_5],
       'core-only': [],
+      'otel-only': [locked('@opentelemetry/api')],
     };
     await inParallel(Object.entries(plan), async ([name, specs]) => {
       dirs[name] = lay(name);
@@ -286,6 +296,14 @@ try {
       return `${coreFootprint}\n     ${cjs}\n     ${esm}`;
     },
   );
+
+  await check('otel-only: no Nest peer installed; /opentelemetry runs', async () => {
+    const dir = dirs['otel-only'];
+    const present = presentIn(dir, NEST_PEERS);
+    if (present.length > 0)
+      throw new CheckFailed(`installed although optional: ${present.join(', ')}`);
+    return (await runAsync('node', ['main.mjs'], { cwd: dir })).stdout.trim();
+  });
 
   await check('engine warnings at install: none for this package', () => {
     const ours = [...engineWarnings].filter((name) => name.startsWith('nestjs-circuit-breaker@'));

@@ -222,8 +222,20 @@ describe.each(CASES)('a scrape of a real application on %s, prefix %s', (platfor
     });
     expectScrape(scrape, 'prices', halfOpen(outagePrices));
     expectScrape(scrape, 'quotes', halfOpen(outageQuotes));
-    // One probe each succeeds: closed, with an empty window (rates -1 again).
-    await call('/prices/h', 100, 200);
+    // prices' probe is held by the dependency: a caller meanwhile is refused (the one probe slot
+    // is taken) without reaching it. Then the probe succeeds, as does quotes': both close, with
+    // an empty window (rates -1 again).
+    downstream.latencyMs = 100;
+    const probe = app.request('/prices/held');
+    await until(
+      () => downstream.received.includes('/price/held'),
+      'the dependency holds the probe',
+    );
+    const beforeRefusal = downstream.received.length;
+    expect(await app.request('/prices/i')).toMatchObject({ status: 503 });
+    expect(downstream.received).toHaveLength(beforeRefusal);
+    downstream.release();
+    expect(await probe).toMatchObject({ status: 200 });
     await call('/quotes/e', 100, 200);
     scrape = await app.scrape();
     const closed = (e: Expected, successful: number[]): Expected => ({
@@ -236,7 +248,10 @@ describe.each(CASES)('a scrape of a real application on %s, prefix %s', (platfor
       slow: 0,
       transitions: [...halfOpen(e).transitions, ['half_open', 'closed', 1]],
     });
-    expectScrape(scrape, 'prices', closed(outagePrices, [100, 1_500, 200, 200, 100]));
+    expectScrape(scrape, 'prices', {
+      ...closed(outagePrices, [100, 1_500, 200, 200, 100]),
+      notPermitted: 3,
+    });
     expectScrape(scrape, 'quotes', closed(outageQuotes, [200, 100]));
   });
 });

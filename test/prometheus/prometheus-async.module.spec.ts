@@ -140,6 +140,11 @@ describe('CircuitBreakerPrometheusModule.forRootAsync()', () => {
         /forRootAsync\(\): option "registry" must be a prom-client Registry, received an object/,
       ],
       [
+        'a repeated bucket bound',
+        () => ({ registry: settings.registry, buckets: [0.1, 1, 0.1] }),
+        /buckets must not repeat a bound, received 0.1,1,0.1 \(0.1 twice\)/,
+      ],
+      [
         'an invalid prefix',
         () => ({ registry: settings.registry, prefix: '1-bad' }),
         /prefix must be a valid Prometheus metric name prefix, received "1-bad"/,

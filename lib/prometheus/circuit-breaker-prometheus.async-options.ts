@@ -49,8 +49,11 @@ export function checkMetricsOptions(
 }
 
 /**
- * The providers of `forRootAsync()`: `token` is the options made by `useFactory`, `useClass` or
- * `useExisting` (exactly one, checked here, when the module is declared), checked when made.
+ * The providers of `forRootAsync()`, written out rather than built with Nest's
+ * `ConfigurableModuleBuilder` as `CircuitBreakerModule` is: that is a run-time import of
+ * `@nestjs/common`, which this entry point must not load (engine users import it without Nest;
+ * `npm run lint:structure` checks it). `token` is the options made by `useFactory`, `useClass`
+ * or `useExisting` (exactly one, checked here, when the module is declared), checked when made.
  */
 export function asyncOptionsProviders(
   token: symbol,

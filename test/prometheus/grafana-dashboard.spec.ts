@@ -69,9 +69,22 @@ function samplesByName(families: Map<string, Family>): Map<string, Sample[]> {
   return out;
 }
 
-/** What in the dashboard is not in the scrape, one line each (empty: all of it is). */
+/** The type of the family each sample name belongs to (`..._bucket` → `histogram`). */
+function typesByName(families: Map<string, Family>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const family of families.values()) {
+    for (const sample of family.samples) out.set(sample.name, family.type);
+  }
+  return out;
+}
+
+/**
+ * What in the dashboard is not in the scrape, or is queried against its type (a gauge through
+ * `rate()`, a counter or histogram sample without a range), one line each (empty: none).
+ */
 function problemsOf(dashboard: Dashboard, families: Map<string, Family>): string[] {
   const samples = samplesByName(families);
+  const types = typesByName(families);
   const problems: string[] = [];
   const hasLabel = (metric: string, label: string) =>
     (samples.get(metric) ?? []).some((s) => label in s.labels);
@@ -103,7 +116,15 @@ function problemsOf(dashboard: Dashboard, families: Map<string, Family>): string
       }
       const { selectors, groupingLabels } = readsOf(target.expr);
       if (selectors.length === 0) problems.push(`${where}: reads no metric`);
-      for (const { metric, matchers } of selectors) {
+      for (const { metric, matchers, ranged } of selectors) {
+        const type = types.get(metric);
+        if (type === 'gauge' && ranged)
+          problems.push(`${where}: ${metric} is a gauge, over a range`);
+        if ((type === 'counter' || type === 'histogram') && !ranged) {
+          problems.push(
+            `${where}: ${metric} is a ${type} sample, read without a range (rate/increase)`,
+          );
+        }
         check(
           where,
           metric,
@@ -296,6 +317,22 @@ describe('dashboards/circuit-breakers.json', () => {
         'a label the metric lacks',
         misspelt('by (name, kind)', 'by (name, outcome)'),
         'panel "Call rate by outcome" (A): groups by outcome, which none of its metrics has',
+      ],
+      [
+        'a counter read without rate()',
+        misspelt(
+          'rate(circuitbreaker_fallback_calls_total{name=~"$name"}[$__rate_interval])',
+          'circuitbreaker_fallback_calls_total{name=~"$name"}',
+        ),
+        'panel "Fallback calls" (A): circuitbreaker_fallback_calls_total is a counter sample, read without a range (rate/increase)',
+      ],
+      [
+        'a gauge through rate()',
+        misspelt(
+          'circuitbreaker_slow_call_rate{name=~"$name"}',
+          'rate(circuitbreaker_slow_call_rate{name=~"$name"}[5m])',
+        ),
+        'panel "Failure rate and slow-call rate" (B): circuitbreaker_slow_call_rate is a gauge, over a range',
       ],
     ])('%s', (_what, dashboard, problem) => {
       expect(problemsOf(dashboard, families)).toEqual([problem]);

@@ -6,7 +6,10 @@ const DEFAULT_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-/** The bucket bounds, sorted; throws unless `buckets` is absent or an array of finite numbers. */
+/**
+ * The bucket bounds, sorted; throws unless `buckets` is absent or an array of distinct finite
+ * numbers (a repeated bound would give two series with the same `le`, which Prometheus drops).
+ */
 export function checkBuckets(buckets: readonly number[] | undefined): readonly number[] {
   if (buckets === undefined) return DEFAULT_BUCKETS;
   if (!Array.isArray(buckets) || !buckets.every((bound) => Number.isFinite(bound))) {
@@ -14,7 +17,14 @@ export function checkBuckets(buckets: readonly number[] | undefined): readonly n
       `registerCircuitBreakerMetrics: buckets must be an array of finite numbers (seconds), received ${String(buckets)}`,
     );
   }
-  return [...buckets].sort((a, b) => a - b);
+  const sorted = [...buckets].sort((a, b) => a - b);
+  const repeated = sorted.find((bound, i) => i > 0 && bound === sorted[i - 1]);
+  if (repeated !== undefined) {
+    throw new TypeError(
+      `registerCircuitBreakerMetrics: buckets must not repeat a bound, received ${String(buckets)} (${repeated} twice)`,
+    );
+  }
+  return sorted;
 }
 
 /** One label set's observations: count per bucket (not cumulative), sum, count. */

@@ -19,8 +19,8 @@ export interface CircuitBreakerMetricsOptions {
    */
   prefix?: string;
   /**
-   * Upper bounds of the `calls_seconds` histogram's buckets, in seconds. When two registrations
-   * share a registry and a prefix, the first one's buckets apply.
+   * Upper bounds of the `calls_seconds` histogram's buckets, in seconds: finite and distinct, in
+   * any order. When two registrations share a registry and a prefix, the first one's buckets apply.
    * @default prom-client's default buckets (0.005 s to 10 s)
    */
   buckets?: readonly number[];

@@ -1,8 +1,28 @@
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, Provider } from '@nestjs/common';
 import { CIRCUIT_BREAKER_REGISTRY } from '../circuit-breaker.constants.js';
 import type { CircuitBreakerRegistry } from '../circuit-breaker.registry.js';
 import type { CircuitBreakerMetricsOptions } from './circuit-breaker-metrics-options.interface.js';
+import type { CircuitBreakerPrometheusAsyncOptions } from './circuit-breaker-prometheus-async-options.interface.js';
+import {
+  asyncOptionsProviders,
+  checkMetricsOptions,
+} from './circuit-breaker-prometheus.async-options.js';
 import { CircuitBreakerPrometheusService } from './circuit-breaker-prometheus.service.js';
+
+/** Where `forRootAsync()` puts the options its factory made. */
+const METRICS_OPTIONS = Symbol('CircuitBreakerMetricsOptions');
+
+function serviceProvider(
+  inject: readonly symbol[],
+  options?: CircuitBreakerMetricsOptions,
+): Provider {
+  return {
+    provide: CircuitBreakerPrometheusService,
+    useFactory: (registry: CircuitBreakerRegistry, made?: CircuitBreakerMetricsOptions) =>
+      new CircuitBreakerPrometheusService(registry, made ?? options ?? {}),
+    inject: [CIRCUIT_BREAKER_REGISTRY, ...inject],
+  };
+}
 
 /**
  * Prometheus metrics for every breaker of the application (`CircuitBreakerModule.forRoot()` must
@@ -34,13 +54,36 @@ export class CircuitBreakerPrometheusModule {
     return {
       module: CircuitBreakerPrometheusModule,
       providers: [
-        {
-          provide: CircuitBreakerPrometheusService,
-          useFactory: (registry: CircuitBreakerRegistry) =>
-            new CircuitBreakerPrometheusService(registry, options),
-          inject: [CIRCUIT_BREAKER_REGISTRY],
-        },
+        serviceProvider(
+          [],
+          checkMetricsOptions(options, 'CircuitBreakerPrometheusModule.forRoot()'),
+        ),
       ],
+    };
+  }
+
+  /**
+   * Registers the metrics with options made at bootstrap: by `useFactory` (with `inject` and
+   * `imports`), by a class implementing `CircuitBreakerMetricsOptionsFactory` (`useClass`), or by
+   * an existing provider of one (`useExisting`):
+   *
+   * ```ts
+   * CircuitBreakerPrometheusModule.forRootAsync({
+   *   imports: [ConfigModule],
+   *   inject: [ConfigService],
+   *   useFactory: (config: ConfigService) => ({ prefix: config.get('METRICS_PREFIX') }),
+   * });
+   * ```
+   *
+   * The options are the same as `forRoot()`'s and are checked when the module is created: the
+   * bootstrap fails, naming the option, if they are not valid.
+   */
+  static forRootAsync(options: CircuitBreakerPrometheusAsyncOptions): DynamicModule {
+    const providers = asyncOptionsProviders(METRICS_OPTIONS, options);
+    return {
+      module: CircuitBreakerPrometheusModule,
+      imports: options.imports ?? [],
+      providers: [...providers, serviceProvider([METRICS_OPTIONS])],
     };
   }
 }

@@ -12,3 +12,7 @@ export type {
 } from './circuit-breaker-metrics-options.interface.js';
 export { registerCircuitBreakerMetrics } from './circuit-breaker.metrics.js';
 export { CircuitBreakerPrometheusModule } from './circuit-breaker-prometheus.module.js';
+export type {
+  CircuitBreakerMetricsOptionsFactory,
+  CircuitBreakerPrometheusAsyncOptions,
+} from './circuit-breaker-prometheus-async-options.interface.js';

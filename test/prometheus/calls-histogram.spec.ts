@@ -60,4 +60,10 @@ describe('CallsHistogram', () => {
       /buckets must be an array of finite numbers/,
     );
   });
+
+  it('refuses a repeated bound (two series with one le), even unsorted', () => {
+    expect(() => new CallsHistogram('x', 'x', [0.5, 0.1, 0.5], new Registry())).toThrow(
+      'registerCircuitBreakerMetrics: buckets must not repeat a bound, received 0.5,0.1,0.5 (0.5 twice)',
+    );
+  });
 });

@@ -186,6 +186,19 @@ export class Listeners<M> {
     return true;
   }
 
+  /**
+   * Ends a hold taken by {@link hold} with `event` first, then every event queued during the hold,
+   * in order: what `emit(name, event)` at the start of the hold and then {@link release} deliver,
+   * without queueing `event` (the owner acted first, and its reaction's events wait behind it).
+   */
+  releaseWith<K extends keyof M>(name: K, event: M[K]): void {
+    try {
+      this.deliver(name, event);
+    } finally {
+      this.release();
+    }
+  }
+
   /** Ends a hold taken by {@link hold}: delivers every queued event, in order. */
   release(): void {
     try {

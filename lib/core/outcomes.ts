@@ -2,6 +2,7 @@ import type { BreakerContext, Settlers } from './breaker-context.js';
 import { CallTimeoutError } from './errors.js';
 import { answerOrFail } from './fallback.js';
 import type { CallOptions } from './options.js';
+import type { FailureEvent, SuccessEvent } from './events.js';
 import type { Outcome } from './stats.js';
 
 /*
@@ -29,13 +30,16 @@ export function settleSuccess(core: BreakerContext, ticket: number, start: numbe
     core.circuit.success(ticket, duration);
     return;
   }
-  // The event and what the circuit makes of the outcome are one step (see Listeners.hold).
+  // The event and what the circuit makes of the outcome are one step (see Listeners.hold): the
+  // event first, then what the circuit's reaction emits. Delivered at the hold's end rather than
+  // queued, when this call holds.
+  const event = { breaker: core.name, duration };
   const held = listeners.hold();
+  if (!held) listeners.emit('success', event);
   try {
-    listeners.emit('success', { breaker: core.name, duration });
     core.circuit.success(ticket, duration);
   } finally {
-    if (held) listeners.release();
+    if (held) listeners.releaseWith('success', event);
   }
 }
 
@@ -49,12 +53,13 @@ export function settleTimeout(core: BreakerContext, ticket: number): CallTimeout
   core.countTimeout(core.timeoutMs);
   const listeners = core.listeners;
   const heard = listeners?.has('timeout') === true;
+  const event = heard ? { breaker: core.name, timeout: error.timeout } : undefined;
   const held = heard && listeners!.hold();
+  if (heard && !held) listeners!.emit('timeout', event!);
   try {
-    if (heard) listeners!.emit('timeout', { breaker: core.name, timeout: error.timeout });
     core.circuit.failure(ticket, core.timeoutMs);
   } finally {
-    if (held) listeners!.release();
+    if (held) listeners!.releaseWith('timeout', event!);
   }
   return error;
 }
@@ -77,24 +82,28 @@ export function settleError(
   const listeners = core.listeners;
   const heard = listeners?.has(outcome) === true;
   // The event and what the circuit makes of the outcome are one step (see Listeners.hold).
+  // A success event carries no error (an `isFailure` that said no).
+  const event = !heard
+    ? undefined
+    : outcome === 'success'
+      ? { breaker: core.name, duration }
+      : { breaker: core.name, error, duration };
   const held = heard && listeners!.hold();
+  if (heard && !held) listeners!.emit(outcome, event as SuccessEvent & FailureEvent);
   try {
     switch (outcome) {
       case 'ignored':
-        if (heard) listeners!.emit('ignored', { breaker: core.name, error, duration });
         core.circuit.release(ticket);
         break;
       case 'success':
-        if (heard) listeners!.emit('success', { breaker: core.name, duration });
         core.circuit.success(ticket, duration);
         break;
       case 'failure':
-        if (heard) listeners!.emit('failure', { breaker: core.name, error, duration });
         core.circuit.failure(ticket, duration);
         break;
     }
   } finally {
-    if (held) listeners!.release();
+    if (held) listeners!.releaseWith(outcome, event as SuccessEvent & FailureEvent);
   }
   return outcome;
 }

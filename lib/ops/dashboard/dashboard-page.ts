@@ -74,6 +74,11 @@ export function renderDashboard(options: DashboardPageOptions): string {
 <header><h1>Circuit breakers</h1><span id="connection" data-connection="connecting" role="status">connecting</span></header>
 <p id="empty">Loading&hellip;</p>
 <main id="breakers" aria-label="Circuit breakers"></main>
+<template id="card"><article data-state="UNKNOWN"><h2><span data-field="name"></span><span class="state" data-field="state">?</span></h2>
+<dl><dt>Failure rate</dt><dd data-field="failure-rate">&mdash;</dd><dt>Calls</dt><dd data-field="calls-per-second">&mdash;</dd><dt>Refused, 2 min</dt><dd data-field="refused">&mdash;</dd><dt>Last change</dt><dd data-field="last-transition">&mdash;</dd></dl>
+<svg viewBox="0 0 119 36" preserveAspectRatio="none" role="img" data-field="sparkline"><polyline points=""/></svg>
+<div role="group"><button type="button" data-action="FORCE_OPEN">Force open</button> <button type="button" data-action="CLOSE">Close</button> <button type="button" data-action="DISABLE">Disable</button></div>
+<p class="message" role="status" data-field="message"></p></article></template>
 <div id="announcer" class="visually-hidden" aria-live="polite"></div>
 <script>${DASHBOARD_SCRIPT}</script>
 </body>

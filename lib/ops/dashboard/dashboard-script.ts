@@ -14,11 +14,10 @@ export const DASHBOARD_SCRIPT = `
   'use strict';
   var POINTS = 120;
   var STATES = ['CLOSED', 'OPEN', 'HALF_OPEN', 'FORCED_OPEN', 'DISABLED'];
-  var ACTIONS = [['FORCE_OPEN', 'Force open'], ['CLOSE', 'Close'], ['DISABLE', 'Disable']];
   var MANUAL = { RESET: ['CLOSED', 'reset'], FORCED_OPEN_STATE: ['FORCED_OPEN', 'isolate'], DISABLED_STATE: ['DISABLED', 'disable'] };
-  var SVG = 'http://www.w3.org/2000/svg';
   var base = document.body.getAttribute('data-base-path');
   var grid = document.getElementById('breakers');
+  var template = document.getElementById('card');
   var empty = document.getElementById('empty');
   var connection = document.getElementById('connection');
   var announcer = document.getElementById('announcer');
@@ -29,13 +28,6 @@ export const DASHBOARD_SCRIPT = `
   var retryTimer = 0;
 
   function url(rest) { return base + '/' + rest; }
-
-  function el(tag, attrs, text, ns) {
-    var node = ns ? document.createElementNS(ns, tag) : document.createElement(tag);
-    Object.keys(attrs).forEach(function (key) { node.setAttribute(key, attrs[key]); });
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
   function percent(value) {
     return typeof value === 'number' && value >= 0 ? Math.round(value * 10) / 10 + ' %' : '\\u2014';
@@ -49,40 +41,27 @@ export const DASHBOARD_SCRIPT = `
     try { return JSON.parse(event.data); } catch (err) { return null; }
   }
 
-  function row(list, label, field) {
-    list.appendChild(el('dt', {}, label));
-    var value = el('dd', { 'data-field': field }, '\\u2014');
-    list.appendChild(value);
-    return value;
-  }
-
   function card(name) {
     var found = cards.get(name);
     if (found) return found;
+    var article = template.content.firstElementChild.cloneNode(true);
+    var field = function (key) { return article.querySelector('[data-field="' + key + '"]'); };
     var id = 'breaker-' + ++ids;
-    var article = el('article', { 'data-breaker': name, 'data-state': 'UNKNOWN', 'aria-labelledby': id });
-    var title = el('h2', { id: id });
-    title.appendChild(el('span', {}, name));
-    var c = { name: name, article: article, calls: [], refusals: [], busy: [] };
-    c.state = title.appendChild(el('span', { class: 'state', 'data-field': 'state' }, '?'));
-    article.appendChild(title);
-    var list = article.appendChild(el('dl', {}));
-    c.failureRate = row(list, 'Failure rate', 'failure-rate');
-    c.callsPerSecond = row(list, 'Calls', 'calls-per-second');
-    c.refused = row(list, 'Refused, 2 min', 'refused');
-    c.transition = row(list, 'Last change', 'last-transition');
-    var chart = el('svg', { viewBox: '0 0 ' + (POINTS - 1) + ' 36', preserveAspectRatio: 'none', role: 'img',
-      'aria-label': 'Calls per second of ' + name + ' over the last two minutes', 'data-field': 'sparkline' }, undefined, SVG);
-    c.line = chart.appendChild(el('polyline', { points: '' }, undefined, SVG));
-    article.appendChild(chart);
-    var actions = article.appendChild(el('div', { role: 'group', 'aria-label': 'Change the state of ' + name }));
-    ACTIONS.forEach(function (pair) {
-      var button = el('button', { type: 'button', 'data-action': pair[0], 'aria-label': pair[1] + ' ' + name }, pair[1]);
-      button.addEventListener('click', function () { act(c, pair[0]); });
-      c.busy.push(actions.appendChild(button));
-      actions.appendChild(document.createTextNode(' '));
+    var c = { name: name, article: article, calls: [], refusals: [], state: field('state'),
+      failureRate: field('failure-rate'), callsPerSecond: field('calls-per-second'), refused: field('refused'),
+      transition: field('last-transition'), line: article.querySelector('polyline'), message: field('message'),
+      busy: Array.prototype.slice.call(article.querySelectorAll('button')) };
+    article.setAttribute('data-breaker', name);
+    article.setAttribute('aria-labelledby', id);
+    article.querySelector('h2').id = id;
+    field('name').textContent = name;
+    field('sparkline').setAttribute('aria-label', 'Calls per second of ' + name + ' over the last two minutes');
+    article.querySelector('[role=group]').setAttribute('aria-label', 'Change the state of ' + name);
+    c.busy.forEach(function (button) {
+      var action = button.getAttribute('data-action');
+      button.setAttribute('aria-label', button.textContent + ' ' + name);
+      button.addEventListener('click', function () { act(c, action); });
     });
-    c.message = article.appendChild(el('p', { class: 'message', role: 'status', 'data-field': 'message' }));
     var next = null;
     cards.forEach(function (other) { if (other.name > name && (!next || other.name < next.name)) next = other; });
     grid.insertBefore(article, next ? next.article : null);

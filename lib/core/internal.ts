@@ -22,3 +22,9 @@ export {
   resolveBreakerOptions,
   validateOptionValues,
 } from './validate-options.js';
+export {
+  minimumCallsOf,
+  rateThresholds,
+  type WindowReport,
+  windowReport,
+} from './window-report.js';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { type BreakerStats, CircuitState, type Breaker } from '../core/index.js';
+import { type BreakerStats, CircuitState, type Breaker, windowReport } from '../core/internal.js';
 import { CallsHistogram, checkBuckets } from './calls-histogram.js';
 import type {
   MetricsRegistry,
@@ -107,7 +107,7 @@ export class MetricSet {
         'The failure rate the trip policy sees, in percent; -1 while it holds fewer than its minimum number of calls.',
         ['name'],
         (g, s) => {
-          g.set({ name: s.stats.name }, rate(s, s.stats.failureRate));
+          g.set({ name: s.stats.name }, report(s).failureRate);
         },
       ),
       gauge(
@@ -115,28 +115,25 @@ export class MetricSet {
         'The slow-call rate the trip policy sees, in percent; -1 while it holds fewer than its minimum number of calls.',
         ['name'],
         (g, s) => {
-          g.set({ name: s.stats.name }, rate(s, s.stats.slowCallRate));
+          g.set({ name: s.stats.name }, report(s).slowCallRate);
         },
       ),
       gauge(
         'buffered_calls',
         'The calls the trip policy holds (its window), by outcome.',
         ['name', 'kind'],
-        (g, { stats }) => {
-          const failed = Math.round(stats.failureRate * stats.windowCalls);
-          g.set({ name: stats.name, kind: 'successful' }, stats.windowCalls - failed);
-          g.set({ name: stats.name, kind: 'failed' }, failed);
+        (g, s) => {
+          const { successfulCalls, failedCalls } = report(s);
+          g.set({ name: s.stats.name, kind: 'successful' }, successfulCalls);
+          g.set({ name: s.stats.name, kind: 'failed' }, failedCalls);
         },
       ),
       gauge(
         'slow_calls',
         'The slow calls the trip policy holds (its window; the slow-call policy only, otherwise 0).',
         ['name', 'kind'],
-        (g, { stats }) => {
-          g.set(
-            { name: stats.name, kind: 'all' },
-            Math.round(stats.slowCallRate * stats.windowCalls),
-          );
+        (g, s) => {
+          g.set({ name: s.stats.name, kind: 'all' }, report(s).slowCalls);
         },
       ),
       new Counter({
@@ -215,11 +212,7 @@ export class MetricSet {
 }
 
 /**
- * A rate in percent, as resilience4j reports it: -1 until the policy holds its minimum number of
- * calls (`minimumCalls` of a window policy; one call for `consecutive`, which has no minimum).
+ * The policy's window as resilience4j reports it: rates in percent, -1 until the policy holds its
+ * minimum number of calls (`minimumCalls` of a window policy; one call for `consecutive`).
  */
-function rate({ stats, breaker }: ScrapedBreaker, fraction: number): number {
-  const policy = breaker.options.circuit.policy as { minimumCalls?: number };
-  const minimum = Math.max(1, policy.minimumCalls ?? 1);
-  return stats.windowCalls < minimum ? -1 : fraction * 100;
-}
+const report = ({ stats, breaker }: ScrapedBreaker) => windowReport(stats, breaker.options.circuit);

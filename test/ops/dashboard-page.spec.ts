@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Script } from 'node:vm';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
 import {
   DASHBOARD_CONTENT_SECURITY_POLICY,
@@ -52,6 +53,11 @@ describe('renderDashboard', () => {
       'base-uri': "'none'",
       'form-action': "'none'",
     });
+  });
+
+  it('stays small: under 16 KB, 6 KB gzipped (the README gives its weight)', () => {
+    expect(Buffer.byteLength(page, 'utf8')).toBeLessThan(16 * 1024);
+    expect(gzipSync(page).length).toBeLessThan(6 * 1024);
   });
 
   it('its script is valid JavaScript', () => {

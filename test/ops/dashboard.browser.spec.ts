@@ -3,6 +3,8 @@
  * application with the ops module: the cards follow the breakers, and the buttons change them.
  * Waits are on conditions, each with a generous deadline that only guards against a hang.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './fixture/chromium.js';
@@ -65,6 +67,39 @@ async function open(
   return { page, requests, errors };
 }
 
+/** `promise`, or a rejection naming `what` after the hang guard's deadline. */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Timed out waiting until ${what}`)),
+      DEADLINE.timeout,
+    );
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once `check` holds, checked every few milliseconds, within the hang guard's deadline. */
+async function eventually(page: Page, what: string, check: () => Promise<boolean>): Promise<void> {
+  const giveUp = Date.now() + DEADLINE.timeout;
+  while (!(await check())) {
+    if (Date.now() > giveUp) throw new Error(`Timed out waiting until ${what}`);
+    await page.waitForTimeout(25);
+  }
+}
+
+/** The colour of a card's state (its left border). */
+async function colour(page: Page, name: string): Promise<string> {
+  return page.$eval(
+    card(name),
+    (element) => element.ownerDocument.defaultView!.getComputedStyle(element).borderLeftColor,
+  );
+}
+
 const card = (name: string, state?: string): string =>
   `[data-breaker="${name}"]${state === undefined ? '' : `[data-state="${state}"]`}`;
 
@@ -76,6 +111,7 @@ describe.each(['express', 'fastify'] as const)('the dashboard on %s', (platform)
     const { page, requests, errors } = await open(running);
     await page.waitForSelector(card('payments', 'CLOSED'), DEADLINE);
     expect(await page.textContent(`${card('payments')} [data-field="state"]`)).toBe('CLOSED');
+    expect(await colour(page, 'payments')).toBe('rgb(26, 127, 55)'); // green
 
     dependencies.down.add('payments');
     await call(dependencies, 'payments', THRESHOLD);
@@ -83,6 +119,7 @@ describe.each(['express', 'fastify'] as const)('the dashboard on %s', (platform)
 
     await page.waitForSelector(card('payments', 'OPEN'), DEADLINE);
     expect(await page.textContent(`${card('payments')} [data-field="state"]`)).toBe('OPEN');
+    expect(await colour(page, 'payments')).toBe('rgb(209, 36, 47)'); // red
     expect(await page.textContent(`${card('payments')} [data-field="last-transition"]`)).toMatch(
       /^CLOSED → OPEN/,
     );
@@ -109,16 +146,11 @@ describe('the dashboard', () => {
     await trafficUntil(
       app,
       'inventory',
-      page.waitForFunction(
-        (selector) => {
-          const line = document.querySelector(`${selector} polyline`);
-          const rate = document.querySelector(`${selector} [data-field="calls-per-second"]`);
-          const points = (line?.getAttribute('points') ?? '').split(' ').filter(Boolean);
-          return points.length >= 3 && /^[1-9]/.test(rate?.textContent ?? '');
-        },
-        card('inventory'),
-        DEADLINE,
-      ),
+      eventually(page, 'the inventory card draws calls', async () => {
+        const points = await page.getAttribute(`${card('inventory')} polyline`, 'points');
+        const rate = await page.textContent(`${card('inventory')} [data-field="calls-per-second"]`);
+        return (points ?? '').split(' ').filter(Boolean).length >= 3 && /^[1-9]/.test(rate ?? '');
+      }),
     );
     expect(await page.textContent(`${card('payments')} [data-field="refused"]`)).toBe('0');
 
@@ -129,11 +161,9 @@ describe('the dashboard', () => {
     await trafficUntil(
       app,
       'search',
-      page.waitForFunction(
-        (selector) => Number(document.querySelector(selector)?.textContent) > 0,
-        `${card('search')} [data-field="refused"]`,
-        DEADLINE,
-      ),
+      eventually(page, 'the search card counts refusals', async () => {
+        return Number(await page.textContent(`${card('search')} [data-field="refused"]`)) > 0;
+      }),
     );
 
     await page.getByRole('button', { name: 'Disable payments' }).click();
@@ -153,6 +183,40 @@ describe('the dashboard', () => {
     expect(await message.textContent()).toMatch(/^FORCE_OPEN failed: .*forbidden/i);
     expect(running.registry.get('payments').state).toBe('CLOSED');
     expect(await page.getAttribute(card('payments'), 'data-state')).toBe('CLOSED');
+  });
+
+  it('reconnects when the stream drops, also after an error answer, and shows the new state', async () => {
+    const first = await startDashboardApp();
+    running = first;
+    const { page } = await open(first);
+    await page.waitForSelector(card('payments', 'CLOSED'), DEADLINE);
+    const { port } = first.app.getHttpServer().address() as AddressInfo;
+
+    // The application goes away; for a while its port answers 503 (a proxy with no upstream):
+    // the browser gives up on its own, and the page must retry.
+    await first.app.close();
+    running = undefined;
+    let sawStream!: () => void;
+    const streamRefused = new Promise<void>((resolve) => (sawStream = resolve));
+    const proxy = createServer((request, response) => {
+      if (request.url?.includes('streamcircuitbreakerevents')) sawStream();
+      response
+        .writeHead(503, { 'content-type': 'text/plain', connection: 'close' })
+        .end('no upstream');
+    });
+    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    try {
+      await page.waitForSelector('#connection[data-connection="reconnecting"]', DEADLINE);
+      await within(streamRefused, 'the page asked the 503 proxy for the stream');
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+
+    running = await startDashboardApp({ port });
+    running.registry.get('payments').isolate();
+    await page.waitForSelector(card('payments', 'FORCED_OPEN'), { timeout: 30_000 });
+    await page.waitForSelector('#connection[data-connection="live"]', DEADLINE);
   });
 
   it('fails, naming how to install it, when Chromium is missing', async () => {

@@ -72,8 +72,7 @@ export function renderDashboard(options: DashboardPageOptions): string {
 </head>
 <body data-base-path="${escapeHtml(base)}">
 <header><h1>Circuit breakers</h1><span id="connection" data-connection="connecting" role="status">connecting</span></header>
-<p id="empty">Loading&hellip;</p>
-<main id="breakers" aria-label="Circuit breakers"></main>
+<main aria-label="Circuit breakers"><p id="empty">Loading&hellip;</p><div id="cards"></div></main>
 <template id="card"><article data-state="UNKNOWN"><h2><span data-field="name"></span><span class="state" data-field="state">?</span></h2>
 <dl><dt>Failure rate</dt><dd data-field="failure-rate">&mdash;</dd><dt>Calls</dt><dd data-field="calls-per-second">&mdash;</dd><dt>Refused, 2 min</dt><dd data-field="refused">&mdash;</dd><dt>Last change</dt><dd data-field="last-transition">&mdash;</dd></dl>
 <svg viewBox="0 0 119 36" preserveAspectRatio="none" role="img" data-field="sparkline"><polyline points=""/></svg>

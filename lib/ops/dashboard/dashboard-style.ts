@@ -11,8 +11,8 @@ h1{font-size:18px;margin:0}
 #connection{font-size:12px;color:#59636e}
 #connection[data-connection=live]::before{content:"\\25cf ";color:#1a7f37}
 #connection[data-connection=reconnecting]::before{content:"\\25cf ";color:#bf8700}
-main{display:grid;align-items:start;grid-template-columns:repeat(auto-fill,minmax(290px,1fr));gap:14px;padding:16px 20px}
-#empty{padding:16px 20px;color:#59636e}
+#cards{display:grid;align-items:start;grid-template-columns:repeat(auto-fill,minmax(290px,1fr));gap:14px;padding:16px 20px}
+#empty{margin:0;padding:16px 20px 0;color:#59636e}
 article{--c:#6e7781;background:#fff;border:1px solid #d0d7de;border-left:6px solid var(--c);border-radius:6px;padding:10px 14px}
 article[data-state=CLOSED]{--c:#1a7f37}
 article[data-state=OPEN]{--c:#d1242f}

@@ -1,0 +1,16 @@
+/**
+ * Ops endpoints, an event stream and a dashboard: `nestjs-circuit-breaker/ops`. Needs
+ * `@nestjs/common`, `@nestjs/core` and `rxjs` (the Nest peers); nothing else.
+ */
+export type {
+  CircuitBreakerOpsGuard,
+  CircuitBreakerOpsOptions,
+} from './circuit-breaker-ops-options.interface.js';
+export { CircuitBreakerOpsModule } from './circuit-breaker-ops.module.js';
+export type {
+  CircuitBreakerDetails,
+  CircuitBreakerOpsEvent,
+  CircuitBreakerOpsEventType,
+  CircuitBreakerOpsSummary,
+  OpsTransition,
+} from './ops-payloads.interface.js';

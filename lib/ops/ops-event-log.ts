@@ -1,0 +1,120 @@
+import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import type { CircuitBreakerRegistry } from '../circuit-breaker.registry.js';
+import type { TransitionReason } from '../core/index.js';
+import { EventRing } from './event-ring.js';
+import { toOpsEvent, toTransition, transitionType } from './ops-event.mapper.js';
+import type {
+  CircuitBreakerOpsEvent,
+  CircuitBreakerOpsEventType,
+  OpsTransition,
+} from './ops-payloads.interface.js';
+
+/** A manual transition asked for over HTTP, waiting for the breaker's event. */
+interface ManualRequest {
+  readonly name: string;
+  readonly reason: 'reset' | 'isolate' | 'disable';
+  readonly requestedBy: string;
+}
+
+interface Logged {
+  /** Order across every breaker, for the merged list. */
+  readonly seq: number;
+  readonly event: CircuitBreakerOpsEvent;
+}
+
+/**
+ * The recent events of every breaker, one bounded ring each, fed by the registry's `events$` from
+ * module init to module destroy; the last transition of each breaker; and the transitions as they
+ * happen, for the event stream. A manual transition made through the endpoints carries who asked.
+ * @internal
+ */
+export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
+  private readonly rings = new Map<string, EventRing<Logged>>();
+  private readonly last = new Map<string, OpsTransition>();
+  private readonly listeners = new Set<(event: CircuitBreakerOpsEvent) => void>();
+  private subscription: Subscription | undefined;
+  private pending: ManualRequest | undefined;
+  private seq = 0;
+
+  constructor(
+    private readonly registry: CircuitBreakerRegistry,
+    private readonly capacity: number,
+  ) {}
+
+  onModuleInit(): void {
+    this.subscription ??= this.registry.events$.subscribe((e) => {
+      const time = new Date().toISOString();
+      let event = toOpsEvent(e, time);
+      if (e.type === 'stateChange') {
+        this.last.set(e.breaker, toTransition(e.event, time));
+        const request = this.pending;
+        if (request?.name === e.breaker && request.reason === e.event.reason) {
+          this.pending = undefined;
+          event = { ...event, requestedBy: request.requestedBy };
+        }
+      }
+      this.record(event);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    this.listeners.clear();
+  }
+
+  /**
+   * Runs `act` (a manual transition of breaker `name`), recording who asked on the event it
+   * emits; when it emits none (the breaker was already in that state), records the request as an
+   * event of its own, without `stateTransition`.
+   */
+  manual(request: ManualRequest, act: () => void): void {
+    this.pending = request;
+    try {
+      act();
+    } finally {
+      if (this.pending === request) {
+        this.pending = undefined;
+        this.record({
+          circuitBreakerName: request.name,
+          type: transitionType(request.reason),
+          creationTime: new Date().toISOString(),
+          reason: request.reason as TransitionReason,
+          requestedBy: request.requestedBy,
+        });
+      }
+    }
+  }
+
+  /** The recent events of breaker `name` (or of every breaker), oldest first, of `type` if given. */
+  events(name?: string, type?: CircuitBreakerOpsEventType): CircuitBreakerOpsEvent[] {
+    const logged =
+      name === undefined
+        ? [...this.rings.values()].flatMap((ring) => ring.toArray()).sort((a, b) => a.seq - b.seq)
+        : (this.rings.get(name)?.toArray() ?? []);
+    const events = logged.map((l) => l.event);
+    return type === undefined ? events : events.filter((e) => e.type === type);
+  }
+
+  /** The last transition of breaker `name` seen since the module started, or `null`. */
+  lastTransition(name: string): OpsTransition | null {
+    return this.last.get(name) ?? null;
+  }
+
+  /** Calls `listener` with every transition (and manual request) from now on; returns the unsubscribe. */
+  onTransition(listener: (event: CircuitBreakerOpsEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private record(event: CircuitBreakerOpsEvent): void {
+    const name = event.circuitBreakerName;
+    let ring = this.rings.get(name);
+    if (ring === undefined) this.rings.set(name, (ring = new EventRing(this.capacity)));
+    ring.push({ seq: this.seq++, event });
+    if (event.stateTransition !== undefined || event.requestedBy !== undefined) {
+      for (const listener of this.listeners) listener(event);
+    }
+  }
+}

@@ -55,7 +55,7 @@ describe('renderDashboard', () => {
     });
   });
 
-  it('stays small: under 16 KB, 6 KB gzipped (the README gives its weight)', () => {
+  it('stays small: under 16 KiB, 6 KiB gzipped (the README gives its weight)', () => {
     expect(Buffer.byteLength(page, 'utf8')).toBeLessThan(16 * 1024);
     expect(gzipSync(page).length).toBeLessThan(6 * 1024);
   });

@@ -137,7 +137,7 @@ describe.each(['express', 'fastify'] as const)('the dashboard on %s', (platform)
 });
 
 describe('the dashboard', () => {
-  it('draws calls per second and refusals from the summaries; "Force open" and "Disable" act', async () => {
+  it('draws calls per second, refusals and new breakers from the summaries; "Force open" and "Disable" act', async () => {
     running = await startDashboardApp({ streamSummaryInterval: 100 });
     const app = running;
     const { page, errors } = await open(app);
@@ -165,6 +165,14 @@ describe('the dashboard', () => {
         return Number(await page.textContent(`${card('search')} [data-field="refused"]`)) > 0;
       }),
     );
+
+    // A breaker the registry creates later gets its card from the next summary, in name order.
+    app.registry.getOrCreate('billing');
+    await page.waitForSelector(card('billing', 'CLOSED'), DEADLINE);
+    const names = await page.$$eval('[data-breaker]', (cards) =>
+      cards.map((element) => element.getAttribute('data-breaker')),
+    );
+    expect(names).toEqual(['billing', 'inventory', 'payments', 'search']);
 
     await page.getByRole('button', { name: 'Disable payments' }).click();
     await page.waitForSelector(card('payments', 'DISABLED'), DEADLINE);

@@ -44,6 +44,17 @@ module.exports = {
       },
     },
     {
+      name: 'ops-needs-only-the-nest-peers',
+      severity: 'error',
+      comment:
+        'lib/ops needs the Nest peers (@nestjs/common, @nestjs/core, rxjs) and nothing optional: ' +
+        'no Redis, Prometheus or Terminus, so importing it never asks for another peer.',
+      from: { path: '^lib/ops/' },
+      to: {
+        path: ['ioredis', 'prom-client', '@nestjs/terminus', '^lib/(redis|prometheus|health)/'],
+      },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       from: { path: '^lib/' },

@@ -72,11 +72,11 @@ export class CircuitBreakerOpsController {
 
   @Post('circuitbreakers/:name')
   @HttpCode(200)
-  updateState(
+  async updateState(
     @Param('name') name: string,
     @Body() body: unknown,
     @Req() request: unknown,
-  ): { circuitBreakerName: string; currentState: string; message: string } {
+  ): Promise<{ circuitBreakerName: string; currentState: string; message: string }> {
     const breaker = this.existing(name);
     const update = (body as { updateState?: unknown } | null | undefined)?.updateState;
     if (typeof update !== 'string' || !Object.hasOwn(UPDATE_STATES, update)) {
@@ -87,13 +87,17 @@ export class CircuitBreakerOpsController {
             : describeValue(body)),
       );
     }
-    const { reason, done } = UPDATE_STATES[update as UpdateState];
+    const { reason, state, done } = UPDATE_STATES[update as UpdateState];
     const who = requestedBy(request);
-    this.log.manual({ name, reason, requestedBy: who }, () => {
-      if (reason === 'isolate') breaker.isolate();
-      else if (reason === 'disable') breaker.disable();
-      else breaker.reset();
-    });
+    await this.log.manual(
+      { name, reason, requestedBy: who },
+      () => {
+        if (reason === 'isolate') breaker.isolate();
+        else if (reason === 'disable') breaker.disable();
+        else breaker.reset();
+      },
+      () => breaker.state === state,
+    );
     const message = `Circuit breaker "${name}" ${done}`;
     this.logger.log(`${message} (${update}, requested by ${who}); now ${breaker.state}`);
     return { circuitBreakerName: name, currentState: breaker.state, message };

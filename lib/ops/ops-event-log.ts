@@ -17,6 +17,21 @@ interface ManualRequest {
   readonly requestedBy: string;
 }
 
+/** A manual request while its transition is awaited. */
+interface Pending {
+  readonly request: ManualRequest;
+  /** Whether the breaker's transition event was seen (and carries who asked). */
+  claimed: boolean;
+  /** Ends the wait for a transition that a shared store reports later. */
+  wake: (() => void) | undefined;
+}
+
+/**
+ * How long a manual request waits for its transition when the breaker has not made it at once (a
+ * shared store reports it once Redis has answered), in ms.
+ */
+export const MANUAL_WAIT_MS = 2_000;
+
 interface Logged {
   /** Order across every breaker, for the merged list. */
   readonly seq: number;
@@ -34,7 +49,7 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
   private readonly last = new Map<string, OpsTransition>();
   private readonly listeners = new Set<(event: CircuitBreakerOpsEvent) => void>();
   private subscription: Subscription | undefined;
-  private pending: ManualRequest | undefined;
+  private readonly pending = new Map<string, Pending>();
   private seq = 0;
 
   constructor(
@@ -48,10 +63,12 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
       let event = toOpsEvent(e, time);
       if (e.type === 'stateChange') {
         this.last.set(e.breaker, toTransition(e.event, time));
-        const request = this.pending;
-        if (request?.name === e.breaker && request.reason === e.event.reason) {
-          this.pending = undefined;
-          event = { ...event, requestedBy: request.requestedBy };
+        const waiting = this.pending.get(e.breaker);
+        if (waiting?.request.reason === e.event.reason) {
+          this.pending.delete(e.breaker);
+          waiting.claimed = true;
+          waiting.wake?.();
+          event = { ...event, requestedBy: waiting.request.requestedBy };
         }
       }
       this.record(event);
@@ -62,28 +79,45 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     this.listeners.clear();
+    for (const waiting of this.pending.values()) waiting.wake?.();
+    this.pending.clear();
   }
 
   /**
-   * Runs `act` (a manual transition of breaker `name`), recording who asked on the event it
-   * emits; when it emits none (the breaker was already in that state), records the request as an
-   * event of its own, without `stateTransition`.
+   * Runs `act` (a manual transition of breaker `request.name`) and records who asked on the
+   * transition event it causes. When the breaker is not `done()` at once (a shared store makes the
+   * transition once Redis has answered), waits for that event, at most {@link MANUAL_WAIT_MS}. When
+   * no transition comes (the breaker was already in that state), records the request as an event
+   * of its own, without `stateTransition`.
    */
-  manual(request: ManualRequest, act: () => void): void {
-    this.pending = request;
+  async manual(request: ManualRequest, act: () => void, done: () => boolean): Promise<void> {
+    const waiting: Pending = { request, claimed: false, wake: undefined };
+    this.pending.set(request.name, waiting);
     try {
       act();
-    } finally {
-      if (this.pending === request) {
-        this.pending = undefined;
-        this.record({
-          circuitBreakerName: request.name,
-          type: transitionType(request.reason),
-          creationTime: new Date().toISOString(),
-          reason: request.reason as TransitionReason,
-          requestedBy: request.requestedBy,
-        });
-      }
+    } catch (error) {
+      this.pending.delete(request.name);
+      throw error;
+    }
+    if (!waiting.claimed && !done() && this.subscription !== undefined) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, MANUAL_WAIT_MS);
+        timer.unref();
+        waiting.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    if (this.pending.get(request.name) === waiting) this.pending.delete(request.name);
+    if (!waiting.claimed) {
+      this.record({
+        circuitBreakerName: request.name,
+        type: transitionType(request.reason),
+        creationTime: new Date().toISOString(),
+        reason: request.reason as TransitionReason,
+        requestedBy: request.requestedBy,
+      });
     }
   }
 

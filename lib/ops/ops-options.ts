@@ -1,8 +1,5 @@
 import { describeValue } from '../core/internal.js';
-import type {
-  CircuitBreakerOpsGuard,
-  CircuitBreakerOpsOptions,
-} from './circuit-breaker-ops-options.interface.js';
+import type { CircuitBreakerOpsGuard } from './circuit-breaker-ops-options.interface.js';
 
 /** The options with their defaults applied, checked. */
 export interface ResolvedOpsOptions {

@@ -2,8 +2,11 @@ import type { CircuitState, TransitionReason, TripPolicyName } from '../core/ind
 
 /** A transition as the ops endpoints report it. @publicApi */
 export interface OpsTransition {
+  /** The state it left. */
   readonly from: CircuitState;
+  /** The state it entered. */
   readonly to: CircuitState;
+  /** Why (a trip policy, a probe, the open period, a manual change, or `remote`). */
   readonly reason: TransitionReason;
   /** When this process saw it, ISO-8601. */
   readonly time: string;
@@ -16,6 +19,7 @@ export interface OpsTransition {
  * @publicApi
  */
 export interface CircuitBreakerDetails {
+  /** The state now. */
   readonly state: CircuitState;
   /** In percent; -1 while the window holds fewer than `minimumCalls` calls. */
   readonly failureRate: number;
@@ -25,8 +29,11 @@ export interface CircuitBreakerDetails {
   readonly failureRateThreshold: number;
   /** In percent; -1 unless the policy is `slow-call`. */
   readonly slowCallRateThreshold: number;
+  /** Calls in the window. */
   readonly bufferedCalls: number;
+  /** Failed calls (timeouts included) in the window. */
   readonly failedCalls: number;
+  /** Slow calls in the window (the `slow-call` policy; otherwise 0). */
   readonly slowCalls: number;
   /**
    * Slow calls in the window that failed: 0 when there are no slow calls or no failed ones, -1
@@ -35,11 +42,13 @@ export interface CircuitBreakerDetails {
   readonly slowFailedCalls: number;
   /** Calls the circuit refused (OPEN, FORCED_OPEN, HALF_OPEN full), over the breaker's life. */
   readonly notPermittedCalls: number;
+  /** Calls in the window that did not fail. */
   readonly successfulCalls: number;
   /** The trip policy. */
   readonly policy: TripPolicyName;
-  /** `consecutive`: failures in a row now, and how many open the circuit. */
+  /** `consecutive` only: failures in a row now. */
   readonly consecutiveFailures?: number;
+  /** `consecutive` only: the failures in a row that open the circuit. */
   readonly failureThreshold?: number;
   /** Milliseconds until probes may go, while `OPEN`. */
   readonly retryAfterMs?: number;
@@ -68,7 +77,9 @@ export type CircuitBreakerOpsEventType =
  * @publicApi
  */
 export interface CircuitBreakerOpsEvent {
+  /** The breaker's name. */
   readonly circuitBreakerName: string;
+  /** What happened. */
   readonly type: CircuitBreakerOpsEventType;
   /** When this process saw it, ISO-8601. */
   readonly creationTime: string;
@@ -86,6 +97,7 @@ export interface CircuitBreakerOpsEvent {
 
 /** One breaker in an event stream `summary`, for the last interval. @publicApi */
 export interface CircuitBreakerOpsSummary {
+  /** The state now. */
   readonly state: CircuitState;
   /** In percent; -1 while the window holds fewer than `minimumCalls` calls. */
   readonly failureRate: number;
@@ -97,5 +109,6 @@ export interface CircuitBreakerOpsSummary {
   readonly notPermittedCalls: number;
   /** `calls` per second over the interval. */
   readonly callsPerSecond: number;
+  /** The last transition seen since the ops module started, or `null`. */
   readonly lastTransition: OpsTransition | null;
 }

@@ -146,11 +146,12 @@ const MATRIX_OPTIONS = {
   typescript: [...MATRIX_COMMON, '--listFiles', '--ignoreDeprecations', '6.0'],
   typescript5: [...MATRIX_COMMON, '--listFiles'],
 };
-/** What every passing case's program must hold: the five entry points' types, and the peers'. */
+/** What every passing case's program must hold: the six entry points' types, and the peers'. */
 const MATRIX_MUST_LOAD = [
   'nestjs-circuit-breaker/dist/index.d.ts',
   'nestjs-circuit-breaker/dist/core/index.d.ts',
   'nestjs-circuit-breaker/dist/health/index.d.ts',
+  'nestjs-circuit-breaker/dist/ops/index.d.ts',
   'nestjs-circuit-breaker/dist/prometheus/index.d.ts',
   'nestjs-circuit-breaker/dist/redis/index.d.ts',
   '@nestjs/common/',

@@ -8,7 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './fixture/chromium.js';
-import { call, type DashboardApp, startDashboardApp, THRESHOLD } from './fixture/dashboard-app.js';
+import { ManualClock } from '../../lib/index.js';
+import {
+  call,
+  type DashboardApp,
+  OPEN_MS,
+  startDashboardApp,
+  THRESHOLD,
+} from './fixture/dashboard-app.js';
 
 /** Makes calls to `name` every few milliseconds until `done` resolves or rejects. */
 async function trafficUntil<T>(
@@ -158,6 +165,7 @@ describe('the dashboard', () => {
     await page.getByRole('button', { name: 'Force open search' }).click();
     await page.waitForSelector(card('search', 'FORCED_OPEN'), DEADLINE);
     expect(app.registry.get('search').state).toBe('FORCED_OPEN');
+    expect(await colour(page, 'search')).toBe('rgb(130, 7, 30)'); // dark red
     await trafficUntil(
       app,
       'search',
@@ -177,7 +185,23 @@ describe('the dashboard', () => {
     await page.getByRole('button', { name: 'Disable payments' }).click();
     await page.waitForSelector(card('payments', 'DISABLED'), DEADLINE);
     expect(app.registry.get('payments').state).toBe('DISABLED');
+    expect(await colour(page, 'payments')).toBe('rgb(110, 119, 129)'); // grey
     expect(errors).toEqual([]);
+  });
+
+  it('shows HALF_OPEN, amber, once the open period is over', async () => {
+    const clock = new ManualClock(1_000_000);
+    running = await startDashboardApp({ clock, streamSummaryInterval: 100 });
+    const { page } = await open(running);
+    running.dependencies.down.add('payments');
+    await call(running.dependencies, 'payments', THRESHOLD);
+    await page.waitForSelector(card('payments', 'OPEN'), DEADLINE);
+
+    clock.advance(OPEN_MS);
+    // The next summary reads the state, which finds the open period over.
+    await page.waitForSelector(card('payments', 'HALF_OPEN'), DEADLINE);
+    expect(await colour(page, 'payments')).toBe('rgb(191, 135, 0)'); // amber
+    expect(running.registry.get('payments').state).toBe('HALF_OPEN');
   });
 
   it("goes through the application's guards: a refused change is shown and changes nothing", async () => {

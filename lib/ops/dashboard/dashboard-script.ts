@@ -12,7 +12,7 @@
 export const DASHBOARD_SCRIPT = `
 (function () {
   'use strict';
-  var POINTS = 120;
+  var POINTS = 120; // the card's <svg viewBox="0 0 119 36"> has one x unit per point
   var STATES = ['CLOSED', 'OPEN', 'HALF_OPEN', 'FORCED_OPEN', 'DISABLED'];
   var MANUAL = { RESET: ['CLOSED', 'reset'], FORCED_OPEN_STATE: ['FORCED_OPEN', 'isolate'], DISABLED_STATE: ['DISABLED', 'disable'] };
   var base = document.body.getAttribute('data-base-path');

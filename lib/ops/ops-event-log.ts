@@ -32,6 +32,20 @@ interface Pending {
  */
 export const MANUAL_WAIT_MS = 2_000;
 
+/** The time now as ISO-8601, formatted once per millisecond however many events share it. */
+const isoNow = (() => {
+  let ms = NaN;
+  let iso = '';
+  return (): string => {
+    const now = Date.now();
+    if (now !== ms) {
+      ms = now;
+      iso = new Date(now).toISOString();
+    }
+    return iso;
+  };
+})();
+
 interface Logged {
   /** Order across every breaker, for the merged list. */
   readonly seq: number;
@@ -59,7 +73,7 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.subscription ??= this.registry.events$.subscribe((e) => {
-      const time = new Date().toISOString();
+      const time = isoNow();
       let event = toOpsEvent(e, time);
       if (e.type === 'stateChange') {
         this.last.set(e.breaker, toTransition(e.event, time));
@@ -114,7 +128,7 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
       this.record({
         circuitBreakerName: request.name,
         type: transitionType(request.reason),
-        creationTime: new Date().toISOString(),
+        creationTime: isoNow(),
         reason: request.reason as TransitionReason,
         requestedBy: request.requestedBy,
       });

@@ -7,6 +7,9 @@ import type { ServerResponse } from 'node:http';
  */
 export const MAX_BUFFERED_BYTES = 64 * 1024;
 
+/** Idle time before TCP keep-alive probes a stream's peer, in ms. */
+const KEEP_ALIVE_MS = 30_000;
+
 /** One server-sent-events response. Writes never block and never buffer past the bound. */
 export class SseClient {
   /** Messages dropped because the client was not reading. */
@@ -43,11 +46,14 @@ export class SseClient {
       'x-accel-buffering': 'no',
     });
     this.response.flushHeaders();
+    // A peer that vanished without closing (a dropped network) is found by TCP keep-alive, and
+    // its stream then closes, instead of holding its buffer forever.
+    this.response.socket?.setKeepAlive(true, KEEP_ALIVE_MS);
   }
 
   /** Sends one message, or drops it if the client is not reading. Returns whether it was sent. */
   send(event: string, data: string): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.response.destroyed) return false;
     const chunk = `event: ${event}\ndata: ${data}\n\n`;
     const response = this.response;
     if (response.writableLength + Buffer.byteLength(chunk) > MAX_BUFFERED_BYTES) {

@@ -151,6 +151,11 @@ describe.each(PLATFORMS)('ops endpoints on %s', (platform) => {
 
   it('forces open, closes and disables a breaker, answering its new state, and records who asked', async () => {
     ops = await startOpsApp(platform);
+    const logged: string[] = [];
+    const record = (message: unknown, context?: unknown) => {
+      if (context === 'CircuitBreakerOps') logged.push(String(message));
+    };
+    ops.app.useLogger({ log: record, error: record, warn: record });
     const payments = ops.registry.get('payments');
     const steps: Array<[string, string, string]> = [
       ['FORCE_OPEN', 'FORCED_OPEN', 'FORCED_OPEN_STATE'],
@@ -173,6 +178,12 @@ describe.each(PLATFORMS)('ops endpoints on %s', (platform) => {
       });
       expect(payments.state).toBe(state);
     }
+    expect(logged).toEqual([
+      'Circuit breaker "payments" forced open (FORCE_OPEN, requested by alice); now FORCED_OPEN',
+      'Circuit breaker "payments" closed (CLOSE, requested by alice); now CLOSED',
+      'Circuit breaker "payments" disabled (DISABLE, requested by alice); now DISABLED',
+      'Circuit breaker "payments" closed (CLOSE, requested by alice); now CLOSED',
+    ]);
     // Without a user, the client's address is recorded.
     await post(ops, '/actuator/circuitbreakers/payments', { updateState: 'FORCE_OPEN' });
     const { circuitBreakerEvents } = (await (

@@ -3,6 +3,13 @@
  * (unless allowUnguarded), and a bad value names the option, what was expected and what came.
  */
 import { describe, expect, it } from '@jest/globals';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Module,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CircuitBreakerModule } from '../../lib/index.js';
 import { CircuitBreakerOpsModule, type CircuitBreakerOpsOptions } from '../../lib/ops/index.js';
@@ -44,6 +51,36 @@ describe('CircuitBreakerOpsModule.forRoot() options', () => {
     const ops = await startOpsApp('express', { guards: [{ canActivate: () => false }] });
     try {
       expect((await fetch(`${ops.url}/actuator/circuitbreakers`)).status).toBe(403);
+    } finally {
+      await ops.close();
+    }
+  });
+
+  it('instantiates a guard class with providers from `imports`', async () => {
+    @Injectable()
+    class Tokens {
+      readonly accepted = 'from-the-tokens-module';
+    }
+    @Module({ providers: [Tokens], exports: [Tokens] })
+    class TokensModule {}
+    @Injectable()
+    class TokensGuard implements CanActivate {
+      constructor(@Inject(Tokens) private readonly tokens: Tokens) {}
+      canActivate(context: ExecutionContext): boolean {
+        const { headers } = context
+          .switchToHttp()
+          .getRequest<{ headers: Record<string, string> }>();
+        return headers['x-ops-token'] === this.tokens.accepted;
+      }
+    }
+    const ops = await startOpsApp('fastify', { guards: [TokensGuard], imports: [TokensModule] });
+    try {
+      const ok = await fetch(`${ops.url}/actuator/circuitbreakers`, {
+        headers: { 'x-ops-token': 'from-the-tokens-module' },
+      });
+      expect(ok.status).toBe(200);
+      await ok.arrayBuffer();
+      expect((await ops.call('/actuator/circuitbreakers')).status).toBe(403);
     } finally {
       await ops.close();
     }

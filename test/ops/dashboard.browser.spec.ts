@@ -136,6 +136,33 @@ describe.each(['express', 'fastify'] as const)('the dashboard on %s', (platform)
     await page.getByRole('button', { name: 'Close payments' }).click();
     await page.waitForSelector(card('payments', 'CLOSED'), DEADLINE);
     expect(registry.get('payments').state).toBe('CLOSED');
+    const lastChange = `${card('payments')} [data-field="last-transition"]`;
+    await eventually(page, 'the card shows who closed it', async () =>
+      /^OPEN → CLOSED \(reset by dashboard-test\)/.test((await page.textContent(lastChange)) ?? ''),
+    );
+
+    // Forcing open a breaker already forced open is no transition: its last change stays.
+    // (The server sends a request's event before its answer, and events in order: once search's
+    // card moved, the page has handled inventory's.)
+    const inventoryChange = `${card('inventory')} [data-field="last-transition"]`;
+    await page.getByRole('button', { name: 'Force open inventory' }).click();
+    await page.waitForSelector(card('inventory', 'FORCED_OPEN'), DEADLINE);
+    await eventually(page, 'the card shows who forced it open', async () =>
+      /^CLOSED → FORCED_OPEN \(isolate by dashboard-test\)/.test(
+        (await page.textContent(inventoryChange)) ?? '',
+      ),
+    );
+    const before = await page.textContent(inventoryChange);
+    const answered = page.waitForResponse(
+      (response) => response.request().method() === 'POST' && response.url().endsWith('/inventory'),
+      DEADLINE,
+    );
+    await page.getByRole('button', { name: 'Force open inventory' }).click();
+    await answered;
+    await page.getByRole('button', { name: 'Disable search' }).click();
+    await page.waitForSelector(card('search', 'DISABLED'), DEADLINE);
+    expect(await page.textContent(inventoryChange)).toBe(before);
+    expect(await page.getAttribute(card('inventory'), 'data-state')).toBe('FORCED_OPEN');
 
     expect(errors).toEqual([]);
     const origins = new Set(requests.map((url) => new URL(url).origin));
@@ -172,6 +199,12 @@ describe('the dashboard', () => {
       eventually(page, 'the search card counts refusals', async () => {
         return Number(await page.textContent(`${card('search')} [data-field="refused"]`)) > 0;
       }),
+    );
+
+    // The summaries that counted them carry the last transition too, but not who asked for it:
+    // the card still says, from the transition event.
+    expect(await page.textContent(`${card('search')} [data-field="last-transition"]`)).toMatch(
+      /^CLOSED → FORCED_OPEN \(isolate by dashboard-test\), /,
     );
 
     // A breaker the registry creates later gets its card from the next summary, in name order.

@@ -79,7 +79,9 @@ export const DASHBOARD_SCRIPT = `
   function showTransition(c, t) {
     if (!t) { c.transition.textContent = 'none'; return; }
     var at = new Date(t.time);
-    c.transition.textContent = t.from + ' \\u2192 ' + t.to + (t.reason ? ' (' + t.reason + ')' : '') +
+    // Summaries do not say who asked: the transition event did, for the transition of that time.
+    var reason = (t.reason || '') + (c.by && c.by.time === t.time ? ' by ' + c.by.who : '');
+    c.transition.textContent = t.from + ' \\u2192 ' + t.to + (reason ? ' (' + reason.trim() + ')' : '') +
       (isNaN(at.getTime()) ? '' : ', ' + at.toLocaleTimeString());
     c.transition.title = String(t.time);
   }
@@ -132,11 +134,12 @@ export const DASHBOARD_SCRIPT = `
     var to = parts[1] || (manual && manual[0]);
     if (STATES.indexOf(to) < 0) return;
     var c = card(data.circuitBreakerName);
-    var from = parts[0] || c.article.getAttribute('data-state');
-    var reason = (manual ? manual[1] : '') + (data.requestedBy ? ' by ' + data.requestedBy : '');
     setState(c, to);
-    showTransition(c, { from: from, to: to, reason: reason.trim(), time: data.creationTime });
-    announcer.textContent = data.circuitBreakerName + ': ' + to;
+    // A request for the state the breaker is already in comes without stateTransition: no change.
+    if (!parts[1]) return;
+    if (data.requestedBy) c.by = { time: data.creationTime, who: data.requestedBy };
+    showTransition(c, { from: parts[0], to: to, reason: data.reason || (manual && manual[1]), time: data.creationTime });
+    announcer.textContent = data.circuitBreakerName + ': ' + parts[0] + ' to ' + to;
   }
 
   function act(c, action) {

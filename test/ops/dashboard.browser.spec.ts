@@ -273,6 +273,9 @@ describe('the dashboard', () => {
     try {
       await page.waitForSelector('#connection[data-connection="reconnecting"]', DEADLINE);
       await within(streamRefused, 'the page asked the 503 proxy for the stream');
+      // Retrying, the page reloads the list too, and says why it has none.
+      const empty = page.locator('#empty', { hasText: 'Could not load the circuit breakers: 503' });
+      await empty.waitFor(DEADLINE);
     } finally {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
@@ -282,6 +285,7 @@ describe('the dashboard', () => {
     running.registry.get('payments').isolate();
     await page.waitForSelector(card('payments', 'FORCED_OPEN'), { timeout: 30_000 });
     await page.waitForSelector('#connection[data-connection="live"]', DEADLINE);
+    await page.locator('#empty').waitFor({ state: 'hidden', ...DEADLINE });
   });
 
   it('fails, naming how to install it, when Chromium is missing', async () => {

@@ -180,8 +180,10 @@ export const DASHBOARD_SCRIPT = `
         var list = body.circuitBreakers || {};
         Object.keys(list).forEach(function (name) { apply(name, list[name]); });
         empty.textContent = 'No circuit breakers yet.';
+        empty.hidden = cards.size > 0;
       }).catch(function (err) {
         empty.textContent = 'Could not load the circuit breakers: ' + err.message;
+        empty.hidden = false;
       });
   }
 

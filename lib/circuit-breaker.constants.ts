@@ -13,6 +13,21 @@ export const CIRCUIT_BREAKER_METADATA = 'nestjs-circuit-breaker:breaker';
  */
 export const CIRCUIT_BREAKER_REGISTRY = Symbol('CIRCUIT_BREAKER_REGISTRY');
 
+/**
+ * The engine events an application's `events$` stream carries and the metrics entries count, in
+ * the order their listeners are attached. Here, in the one glue file with no import, so that the
+ * Prometheus and OpenTelemetry entries (which load no Nest code) share it with the registry.
+ * @internal
+ */
+export const CIRCUIT_BREAKER_EVENT_TYPES = [
+  'stateChange',
+  'success',
+  'failure',
+  'timeout',
+  'rejection',
+  'ignored',
+] as const;
+
 const TOKEN_PREFIX = 'CircuitBreaker:';
 
 /**

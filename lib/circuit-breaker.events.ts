@@ -1,5 +1,6 @@
 import { type Observable, Subject } from 'rxjs';
 import type { Breaker, BreakerEventMap, CallbackSource, Disposable } from './core/internal.js';
+import { CIRCUIT_BREAKER_EVENT_TYPES } from './circuit-breaker.constants.js';
 import { ReportingObservable } from './utils/reporting-observable.js';
 
 /**
@@ -25,15 +26,6 @@ export type CircuitBreakerEvent = {
     readonly event: BreakerEventMap[K];
   };
 }[CircuitBreakerEventType];
-
-const EVENT_TYPES: readonly CircuitBreakerEventType[] = [
-  'stateChange',
-  'success',
-  'failure',
-  'timeout',
-  'rejection',
-  'ignored',
-];
 
 /** Where an error is reported when no breaker's event was being delivered (`defaults`'). */
 type CallbackErrorReporter = (error: unknown, source: CallbackSource, breaker: string) => void;
@@ -98,7 +90,7 @@ export class CircuitBreakerEventStream {
 
   private attach(name: string, source: Source): void {
     if (source.listeners !== undefined) return;
-    source.listeners = EVENT_TYPES.map((type) =>
+    source.listeners = CIRCUIT_BREAKER_EVENT_TYPES.map((type) =>
       source.breaker.on(type, (event: unknown) => {
         const outer = this.delivering;
         this.delivering = name;

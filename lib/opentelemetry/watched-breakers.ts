@@ -1,3 +1,4 @@
+import { CIRCUIT_BREAKER_EVENT_TYPES } from '../circuit-breaker.constants.js';
 import { Breaker, type CircuitState, type Disposable } from '../core/index.js';
 import { describeValue } from '../core/internal.js';
 import type { EventHandlers } from './breaker-instruments.js';
@@ -6,15 +7,6 @@ import type {
   CircuitBreakerTelemetryTarget,
   TelemetryEventType,
 } from './circuit-breaker-telemetry-options.interface.js';
-
-const EVENT_TYPES: readonly TelemetryEventType[] = [
-  'stateChange',
-  'success',
-  'failure',
-  'timeout',
-  'rejection',
-  'ignored',
-];
 
 /** The breakers one registration instruments: their events go to the handlers given to {@link watch}. */
 export interface WatchedBreakers extends Disposable {
@@ -66,7 +58,7 @@ function watchBreakers(breakers: readonly Breaker[], handlers: EventHandlers): W
     if (breaker.isDisposed || subscriptions.has(breaker)) continue;
     const listen = <K extends TelemetryEventType>(type: K): Disposable =>
       breaker.on(type, handlers[type]);
-    subscriptions.set(breaker, EVENT_TYPES.map(listen));
+    subscriptions.set(breaker, CIRCUIT_BREAKER_EVENT_TYPES.map(listen));
   }
   const letGo = (breaker: Breaker): void => {
     subscriptions.get(breaker)?.forEach((subscription) => subscription.dispose());

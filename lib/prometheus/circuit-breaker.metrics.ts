@@ -1,10 +1,10 @@
 import { register as globalRegister } from 'prom-client';
+import { CIRCUIT_BREAKER_EVENT_TYPES } from '../circuit-breaker.constants.js';
 import { Breaker, type BreakerEventName, type Disposable } from '../core/index.js';
 import type {
   CircuitBreakerMetrics,
   CircuitBreakerMetricsOptions,
   CircuitBreakerMetricsSource,
-  MetricsEventType,
   MetricsRegistry,
   MetricsSourceEvent,
 } from './circuit-breaker-metrics-options.interface.js';
@@ -12,15 +12,6 @@ import { MetricSet, type MetricSource, type ScrapedBreaker } from './metric-set.
 
 /** The metric sets of each prom-client registry, by prefix. */
 const sets = new WeakMap<MetricsRegistry, Map<string, MetricSet>>();
-
-const EVENTS: readonly MetricsEventType[] = [
-  'stateChange',
-  'success',
-  'failure',
-  'timeout',
-  'rejection',
-  'ignored',
-];
 
 function isSource(target: unknown): target is CircuitBreakerMetricsSource {
   const t = target as Partial<CircuitBreakerMetricsSource> | null;
@@ -49,7 +40,7 @@ function breakerSource(breakers: Iterable<Breaker>, set: MetricSet): MetricSourc
     const name = breaker.name;
     live.set(
       breaker,
-      EVENTS.map((type) =>
+      CIRCUIT_BREAKER_EVENT_TYPES.map((type) =>
         breaker.on(type as BreakerEventName, (event: unknown) =>
           set.record({ breaker: name, type, event } as MetricsSourceEvent),
         ),

@@ -27,30 +27,7 @@ export function settleSuccess(core: BreakerContext, ticket: number, start: numbe
   core.countSettled('success', duration);
   const listeners = core.listeners;
   if (listeners === undefined || !listeners.has('success')) core.circuit.success(ticket, duration);
-  else successHeard(core, listeners, ticket, duration);
-}
-
-/**
- * `settleSuccess` with a `success` listener, out of line: the unheard path above stays small
- * enough for V8 to inline where calls settle (bench case 4: a larger body cost the time-window
- * policy 32 B a call, its durations boxed). The event and what the circuit makes of the outcome
- * are one step (see Listeners.hold): the event first, then what the circuit's reaction emits,
- * delivered at the hold's end rather than queued when this call holds.
- */
-function successHeard(
-  core: BreakerContext,
-  listeners: Listeners<BreakerEventMap>,
-  ticket: number,
-  duration: number,
-): void {
-  const event = { breaker: core.name, duration };
-  const held = listeners.hold();
-  if (!held) listeners.emit('success', event);
-  try {
-    core.circuit.success(ticket, duration);
-  } finally {
-    if (held) listeners.releaseWith('success', event);
-  }
+  else outcomeHeard(core, listeners, 'success', undefined, ticket, duration);
 }
 
 /**
@@ -111,9 +88,12 @@ function tellCircuit(
 }
 
 /**
- * `settleError` with a listener for `outcome`, out of line (see {@link successHeard}): its event,
- * then what the circuit makes of the outcome, as one step. A success event carries no error (an
- * `isFailure` that said no).
+ * A settled call with a listener for its `outcome`, out of line: the unheard paths of
+ * `settleSuccess` and `settleError` stay small enough for V8 to inline where calls settle (bench
+ * case 4: a larger body cost the time-window policy 32 B a call, its durations boxed). The event
+ * and what the circuit makes of the outcome are one step (see Listeners.hold): the event first,
+ * then what the circuit's reaction emits, delivered at the hold's end rather than queued when this
+ * call holds. A success event carries no error.
  */
 function outcomeHeard(
   core: BreakerContext,

@@ -7,13 +7,14 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { catchError, type Observable, throwError } from 'rxjs';
+import { catchError, EMPTY, type Observable, throwError } from 'rxjs';
 import type { Breaker } from './core/internal.js';
 import { CircuitBreakerRejectionMapper } from './circuit-breaker-rejection.mapper.js';
 import { CIRCUIT_BREAKER_REGISTRY } from './circuit-breaker.constants.js';
 import { getCircuitBreakerMetadata } from './circuit-breaker.decorator.js';
 import { guardObservable } from './circuit-breaker.invoker.js';
 import type { CircuitBreakerRegistry } from './circuit-breaker.registry.js';
+import { skipsRefusedEvent } from './transports/job-refusals.js';
 
 /**
  * Guards controller routes and answers refused calls over HTTP.
@@ -32,8 +33,11 @@ import type { CircuitBreakerRegistry } from './circuit-breaker.registry.js';
  * - In an HTTP context, a call refused by any breaker during the request (an open circuit, a full
  *   bulkhead, a breaker disposed by shutdown) becomes `503 Service Unavailable`, with a
  *   `Retry-After` header in whole seconds (at least 1) when the circuit tells when to retry; a
- *   circuit held open with `isolate()` has no `Retry-After`. Works on Express and Fastify. What a
- *   refusal becomes in each context is the {@link CircuitBreakerRejectionMapper}'s decision.
+ *   circuit held open with `isolate()` has no `Retry-After`. Works on Express and Fastify.
+ * - In every other context, a refusal becomes what the {@link CircuitBreakerRejectionMapper}
+ *   decides: an `RpcException` (microservices; gRPC `UNAVAILABLE`), a `WsException` (gateways), a
+ *   `GraphQLError` (resolvers). A refusal in a microservice `@EventPattern` handler, which has
+ *   nobody to answer, is skipped quietly (logged at debug level, counted by the breaker).
  * @publicApi
  */
 @Injectable()
@@ -56,7 +60,11 @@ export class CircuitBreakerInterceptor implements NestInterceptor {
       if (breaker !== undefined) stream = guardObservable(breaker, stream);
     }
     return stream.pipe(
-      catchError((error: unknown) => throwError(() => this.mapper.map(error, context))),
+      catchError((error: unknown) =>
+        skipsRefusedEvent(error, context)
+          ? EMPTY
+          : throwError(() => this.mapper.map(error, context)),
+      ),
     );
   }
 

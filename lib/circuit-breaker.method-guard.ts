@@ -13,6 +13,7 @@ import {
 import type { CircuitBreakerRegistry } from './circuit-breaker.registry.js';
 import { noRegistryError, registryFor } from './circuit-breaker.registry-locator.js';
 import type { CircuitBreakerFallback } from './interfaces/circuit-breaker-options.interface.js';
+import { skipRefusedJobRuns } from './transports/job-refusals.js';
 
 /** `@CircuitBreaker on PaymentsClient.quote`: where a method's declaration was written. */
 export function methodSource(metadata: CircuitBreakerMetadata): string {
@@ -71,7 +72,7 @@ export function guardMethod(
   const learn = (shape: ReturnShape): void => {
     seenShape = shape;
   };
-  return function circuitBreakerGuard(this: unknown, ...args: unknown[]): unknown {
+  const guard = function guardedCall(this: unknown, ...args: unknown[]): unknown {
     let breaker: Breaker | undefined;
     try {
       const registry = registryFor(this);
@@ -105,4 +106,6 @@ export function guardMethod(
         return invokeUnknown(call, seenShape, learn);
     }
   };
+  // Scheduled jobs and event handlers skip a refused run quietly (lib/transports/job-refusals).
+  return skipRefusedJobRuns(guard, metadata);
 }

@@ -2,6 +2,7 @@ import {
   type ArgumentsHost,
   Inject,
   Injectable,
+  IntrinsicException,
   type OnModuleInit,
   Optional,
   ServiceUnavailableException,
@@ -24,13 +25,26 @@ export type { CircuitBreakerRejection } from './transports/rejection.js';
  * Stands in for `RpcException` / `WsException` when `@nestjs/microservices` /
  * `@nestjs/websockets` could not be loaded: `CircuitOpenExceptionFilter` answers it the same way.
  */
-class RejectionException extends Error {
+class RejectionException extends IntrinsicException {
   constructor(private readonly error: CircuitBreakerRejectionPayload) {
     super(error.message);
   }
 
   getError(): CircuitBreakerRejectionPayload {
     return this.error;
+  }
+}
+
+/**
+ * A refusal in a GraphQL resolver: graphql-js wraps it in a `GraphQLError` that keeps its
+ * `extensions`; an `IntrinsicException`, so that Nest's resolver error handler does not log it.
+ */
+class GraphqlRejection extends IntrinsicException {
+  constructor(
+    message: string,
+    readonly extensions: Record<string, unknown>,
+  ) {
+    super(message);
   }
 }
 
@@ -48,8 +62,9 @@ class RejectionException extends Error {
  *   {@link CircuitBreakerRejectionPayload} (`{ status, code, message, retryAfter }`); over gRPC,
  *   status 14 `UNAVAILABLE` with the code and the retry delay in trailers (see the README).
  * - `ws` (gateways): a `WsException` with the same payload: the client's `exception` event data.
- * - `graphql`: a `GraphQLError` with `extensions.code: 'SERVICE_UNAVAILABLE'`,
- *   `extensions.reason` (the stable code) and `extensions.retryAfter` (seconds, when known).
+ * - `graphql`: a `GraphQLError` (made by GraphQL from the error this returns) with
+ *   `extensions.code: 'SERVICE_UNAVAILABLE'`, `extensions.reason` (the stable code) and
+ *   `extensions.retryAfter` (seconds, when known).
  *
  * The transport packages are optional peers, loaded with `import()` when the module starts.
  *
@@ -133,17 +148,16 @@ export class CircuitBreakerRejectionMapper implements OnModuleInit {
   }
 
   /**
-   * GraphQL resolvers (`graphql`, from `@nestjs/graphql`): a `GraphQLError` with
-   * `extensions: { code: 'SERVICE_UNAVAILABLE', reason, retryAfter }`.
+   * GraphQL resolvers (`graphql`, from `@nestjs/graphql`): an error that GraphQL turns into a
+   * `GraphQLError` with its message and `extensions: { code: 'SERVICE_UNAVAILABLE', reason,
+   * retryAfter }` (graphql-js keeps a resolver error's `extensions`). It is an
+   * `IntrinsicException`, which Nest does not log.
    */
   protected mapGraphql(error: CircuitBreakerRejection, _host: ArgumentsHost): unknown {
     const { code, message, retryAfter } = this.payload(error);
     const extensions: Record<string, unknown> = { code: 'SERVICE_UNAVAILABLE', reason: code };
     if (retryAfter !== undefined) extensions.retryAfter = retryAfter;
-    const GraphQLError = transportExceptions().GraphQLError;
-    if (GraphQLError !== undefined) return new GraphQLError(message, { extensions });
-    // graphql-js copies an error's own `extensions` when it wraps it.
-    return Object.assign(new Error(message), { extensions });
+    return new GraphqlRejection(message, extensions);
   }
 
   /** What clients outside HTTP are told about a refusal: code, message, retry time. */

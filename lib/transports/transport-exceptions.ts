@@ -1,6 +1,6 @@
 /**
  * The exception classes of the optional transport packages (`@nestjs/microservices`,
- * `@nestjs/websockets`, `graphql`), loaded lazily with `import()` so that the main entry loads
+ * `@nestjs/websockets`), loaded lazily with `import()` so that the main entry loads
  * without them: a package that is not installed is simply absent. Nest's RPC and WebSocket
  * exception filters recognise an answer with `instanceof`, so the mapper must build it from the
  * application's own copy of the class, not from a look-alike.
@@ -12,16 +12,9 @@
 /** `RpcException` / `WsException`: `new (error: string | object)`. */
 export type ErrorPayloadExceptionClass = new (error: object) => Error;
 
-/** `GraphQLError`: `new (message, { extensions })`. */
-export type GraphqlErrorClass = new (
-  message: string,
-  options: { extensions: Record<string, unknown> },
-) => Error;
-
 interface TransportExceptions {
   RpcException?: ErrorPayloadExceptionClass;
   WsException?: ErrorPayloadExceptionClass;
-  GraphQLError?: GraphqlErrorClass;
 }
 
 const loaded: TransportExceptions = {};
@@ -46,11 +39,9 @@ export function loadTransportExceptions(): Promise<void> {
       'RpcException',
     ),
     optionalClass<ErrorPayloadExceptionClass>(() => import('@nestjs/websockets'), 'WsException'),
-    optionalClass<GraphqlErrorClass>(() => import('graphql'), 'GraphQLError'),
-  ]).then(([rpc, ws, graphql]) => {
+  ]).then(([rpc, ws]) => {
     loaded.RpcException = rpc;
     loaded.WsException = ws;
-    loaded.GraphQLError = graphql;
   });
   return loading;
 }

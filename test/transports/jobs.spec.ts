@@ -88,12 +88,10 @@ describe('scheduled jobs and event handlers', () => {
     await jest.advanceTimersByTimeAsync(1_000);
     expect(jobs.runs).toEqual({ interval: 1, cron: 1, event: 0 });
     // The first runs failed for real: that is an error, and it opened both circuits.
-    expect(
-      logger
-        .at('error')
-        .map((line) => line.split(' undefined')[0])
-        .sort(),
-    ).toEqual(['Error: cron failed', 'Error: interval failed']);
+    expect(logger.at('error').sort()).toEqual([
+      expect.stringMatching(/^Error: cron failed/),
+      expect.stringMatching(/^Error: interval failed/),
+    ]);
     await jest.advanceTimersByTimeAsync(5_000);
     expect(jobs.runs).toEqual({ interval: 1, cron: 1, event: 0 });
     expect(rejections(registry, 'interval-job')).toBe(5);
@@ -109,9 +107,7 @@ describe('scheduled jobs and event handlers', () => {
   it('@OnEvent: a refused event is skipped, logged at debug, counted, not logged as an error', async () => {
     const { logger, jobs, registry, emitter } = await start();
     await emitter.emitAsync('order.created', { id: 1 });
-    expect(logger.at('error').map((line) => line.split(' ')[0] + ' ' + line.split(' ')[1])).toEqual(
-      ['event failed'],
-    );
+    expect(logger.at('error')).toEqual([expect.stringMatching(/^event failed/)]);
     for (let i = 0; i < 3; i++) await emitter.emitAsync('order.created', { id: 1 });
     expect(jobs.runs.event).toBe(1);
     expect(rejections(registry, 'event-handler')).toBe(3);

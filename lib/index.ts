@@ -8,6 +8,10 @@ export {
   type CircuitBreakerRejection,
   CircuitBreakerRejectionMapper,
 } from './circuit-breaker-rejection.mapper.js';
+export type {
+  CircuitBreakerRejectionCode,
+  CircuitBreakerRejectionPayload,
+} from './transports/rejection-payload.js';
 export {
   CIRCUIT_BREAKER_MODULE_OPTIONS,
   type CircuitBreakerModuleAsyncOptions,

@@ -150,7 +150,15 @@ describe('the filter outside HTTP', () => {
     const emitted: unknown[] = [];
     filter.catch(
       refusals.bulkhead,
-      host('ws', {}, { emit: (...args: unknown[]) => emitted.push(args) }),
+      host(
+        'ws',
+        {},
+        {
+          // A socket.io socket has a send() too (it emits 'message'), but no readyState.
+          emit: (...args: unknown[]) => emitted.push(args),
+          send: () => emitted.push('wrong'),
+        },
+      ),
     );
     const sent: string[] = [];
     const native = {

@@ -3,6 +3,9 @@ import { Injectable, type INestApplicationContext, Module } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { Cron, Interval, ScheduleModule } from '@nestjs/schedule';
+import { Test } from '@nestjs/testing';
+// Observable as a value: the decorator reads the declared return type from its metadata.
+import { Observable, throwError } from 'rxjs';
 import {
   CircuitBreaker,
   CircuitBreakerModule,
@@ -121,5 +124,43 @@ describe('scheduled jobs and event handlers', () => {
     const { jobs, registry } = await start();
     registry.get('interval-job').isolate();
     await expect(jobs.plain()).rejects.toMatchObject({ name: 'CircuitOpenError' });
+  });
+});
+
+@Injectable()
+class Shapes {
+  @Interval(1_000)
+  @CircuitBreaker('shapes')
+  syncJob(): string {
+    throw new Error('sync failed');
+  }
+
+  @OnEvent('shape')
+  @CircuitBreaker('shapes')
+  streamJob(): Observable<string> {
+    return throwError(() => new Error('stream failed'));
+  }
+}
+
+describe('skipping a refused job run, in each return shape', () => {
+  it('a synchronous job returns undefined; an Observable one completes empty; other errors pass', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CircuitBreakerModule.forRoot({ defaults: { failureThreshold: 1 } })],
+      providers: [Shapes],
+    }).compile();
+    await moduleRef.init();
+    const shapes = moduleRef.get(Shapes);
+    expect(() => shapes.syncJob()).toThrow('sync failed');
+    expect(moduleRef.get(CircuitBreakerRegistry).get('shapes').state).toBe('OPEN');
+    expect(shapes.syncJob()).toBeUndefined();
+    const values: unknown[] = [];
+    await new Promise<void>((resolve, reject) =>
+      shapes
+        .streamJob()
+        .subscribe({ next: (v) => values.push(v), complete: resolve, error: reject }),
+    );
+    expect(values).toEqual([]);
+    expect(moduleRef.get(CircuitBreakerRegistry).get('shapes').stats().rejections).toBe(2);
+    await moduleRef.close();
   });
 });

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { type INestApplication, Injectable, Module, UseInterceptors } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { ApolloDriverConfig } from '@nestjs/apollo';
-import { HttpApolloDriver } from './fixture/apollo-http.js';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+
 import {
   Args,
   Field,
@@ -112,7 +112,7 @@ describe('GraphQL (Apollo, code-first)', () => {
           httpErrorFilter: mode === 'filter',
         }),
         GraphQLModule.forRoot<ApolloDriverConfig>({
-          driver: HttpApolloDriver,
+          driver: ApolloDriver,
           autoSchemaFile: true,
           includeStacktraceInErrorResponses: false,
           // Field resolvers run no filter or interceptor unless asked to.

@@ -203,6 +203,25 @@ export class Circuit implements CircuitHandle {
     else this.moveTo({ state: to, since: this.now() }, reason, undefined);
   }
 
+  /**
+   * Moves the circuit to `OPEN` (for the configured open period, as a trip would) or to `HALF_OPEN`
+   * (no probe in flight), by hand, for tests: a transition like any other, with a new generation
+   * (outcomes of calls admitted before it are late), reason `forced`, even from the same state.
+   */
+  force(to: 'OPEN' | 'HALF_OPEN'): void {
+    if (!this.bound) return;
+    if (to === CircuitState.Open) {
+      this.open('forced', 0);
+      return;
+    }
+    const now = this.now();
+    this.moveTo(
+      { state: CircuitState.HalfOpen, since: now, failedProbes: 0, succeeded: 0, probes: new Map() },
+      'forced',
+      undefined,
+    );
+  }
+
   view(): CircuitView {
     const now = this.now();
     this.advance(now);

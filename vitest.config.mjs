@@ -2,7 +2,7 @@
 // `*.vitest.ts` files, so it never picks up the Jest specs (`*.spec.ts`), which Jest runs. SWC
 // compiles the TypeScript, because Nest's dependency injection needs decorator metadata, which
 // Vitest's default transform (esbuild) does not emit.
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 

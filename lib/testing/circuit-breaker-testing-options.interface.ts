@@ -11,7 +11,7 @@ export interface CircuitBreakerTestingOptions {
    * The clock every breaker of the application reads, whatever its own options say (it wins over
    * a `clock` in `defaults`, a configuration, a declaration or a `@CircuitBreaker`). Moves only
    * when the test calls `advance()`; read it as `CircuitBreakerTesting.clock`.
-   * @default a new `ManualClock()`, reading 0 ms
+   * @default a new `ManualClock()` for each application compiled, reading 0 ms
    */
   clock?: ManualClock;
   /**

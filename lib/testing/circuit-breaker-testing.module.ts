@@ -2,7 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { CIRCUIT_BREAKER_FINAL_LAYERS } from '../circuit-breaker.constants.js';
 import type { CircuitBreakerTestingOptions } from './circuit-breaker-testing-options.interface.js';
 import { CircuitBreakerTesting } from './circuit-breaker-testing.service.js';
-import { finalLayers, resolveTestingOptions } from './testing-options.js';
+import { ManualClock } from '../core/index.js';
+import {
+  checkTestingOptions,
+  finalLayers,
+  type ResolvedTestingOptions,
+} from './testing-options.js';
 import { CIRCUIT_BREAKER_TESTING_OPTIONS } from './testing.constants.js';
 
 /**
@@ -31,13 +36,24 @@ export class CircuitBreakerTestingModule {
    * @throws TypeError or BreakerOptionsError at once for an invalid option.
    */
   static forRoot(options: CircuitBreakerTestingOptions = {}): DynamicModule {
-    const resolved = resolveTestingOptions(options);
+    const checked = checkTestingOptions(options);
     return {
       module: CircuitBreakerTestingModule,
       global: true,
       providers: [
-        { provide: CIRCUIT_BREAKER_TESTING_OPTIONS, useValue: resolved },
-        { provide: CIRCUIT_BREAKER_FINAL_LAYERS, useValue: finalLayers(resolved) },
+        {
+          provide: CIRCUIT_BREAKER_TESTING_OPTIONS,
+          // A clock of its own for each application compiled, unless the test gave one.
+          useFactory: (): ResolvedTestingOptions => ({
+            ...checked,
+            clock: checked.clock ?? new ManualClock(),
+          }),
+        },
+        {
+          provide: CIRCUIT_BREAKER_FINAL_LAYERS,
+          useFactory: finalLayers,
+          inject: [CIRCUIT_BREAKER_TESTING_OPTIONS],
+        },
         CircuitBreakerTesting,
       ],
       exports: [CIRCUIT_BREAKER_FINAL_LAYERS, CircuitBreakerTesting],

@@ -9,10 +9,15 @@ export const OVERRIDES_SOURCE = 'CircuitBreakerTestingModule.forRoot({ overrides
 const CLOCK_SOURCE = 'CircuitBreakerTestingModule (its ManualClock)';
 const KEYS = ['clock', 'overrides'];
 
-/** The testing module's options, checked, with the defaults in place. */
-export interface ResolvedTestingOptions {
-  readonly clock: ManualClock;
+/** The testing module's options, checked (`clock` as given, if given). */
+export interface CheckedTestingOptions {
+  readonly clock: ManualClock | undefined;
   readonly overrides: ReadonlyMap<string, CircuitBreakerOptions>;
+}
+
+/** The options one application runs with: its clock made if the test gave none. */
+export interface ResolvedTestingOptions extends CheckedTestingOptions {
+  readonly clock: ManualClock;
 }
 
 function invalid(option: string, expected: string, value: unknown): TypeError {
@@ -30,7 +35,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * breaker options (the same checks as a declaration's; `extends` refused).
  * @throws TypeError for a bad key or clock; BreakerOptionsError for a bad override value.
  */
-export function resolveTestingOptions(input: unknown): ResolvedTestingOptions {
+export function checkTestingOptions(input: unknown): CheckedTestingOptions {
   if (input === undefined) input = {};
   if (!isRecord(input)) throw invalid('options', 'an object', input);
   for (const key of Object.keys(input)) {
@@ -43,8 +48,8 @@ export function resolveTestingOptions(input: unknown): ResolvedTestingOptions {
     );
   }
   const options = input as CircuitBreakerTestingOptions;
-  const clock = options.clock ?? new ManualClock();
-  if (!(clock instanceof ManualClock)) {
+  const clock = options.clock;
+  if (clock !== undefined && !(clock instanceof ManualClock)) {
     throw invalid('clock', 'a ManualClock (from nestjs-circuit-breaker)', clock);
   }
   const overrides = new Map<string, CircuitBreakerOptions>();

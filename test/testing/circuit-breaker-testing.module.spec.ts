@@ -93,6 +93,18 @@ describe('CircuitBreakerTestingModule: the clock and the overrides', () => {
     expect(breakers.clock.now()).toBe(0);
   });
 
+  it('without a clock given, each application compiled from one forRoot() gets a clock of its own', async () => {
+    const testing = CircuitBreakerTestingModule.forRoot();
+    const first = await Test.createTestingModule({ imports: [AppModule, testing] }).compile();
+    const second = await Test.createTestingModule({ imports: [AppModule, testing] }).compile();
+    const clocks = [first, second].map((ref) => ref.get(CircuitBreakerTesting).clock);
+    expect(clocks[0]).toBeInstanceOf(ManualClock);
+    expect(clocks[1]).toBeInstanceOf(ManualClock);
+    expect(clocks[0]).not.toBe(clocks[1]);
+    expect(second.get(CircuitBreakerRegistry).get('audit').options.clock).toBe(clocks[1]);
+    await Promise.all([first.close(), second.close()]);
+  });
+
   it('takes the clock a test passes', async () => {
     const clock = new ManualClock(42);
     const { breakers, registry } = await compile({ clock });

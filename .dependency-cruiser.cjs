@@ -63,6 +63,25 @@ module.exports = {
       },
     },
     {
+      name: 'testing-needs-only-the-nest-peers',
+      severity: 'error',
+      comment:
+        'lib/testing needs the Nest peers (@nestjs/common, @nestjs/core, rxjs) and nothing ' +
+        'optional: not @nestjs/testing (a dev dependency of the user, never ours), nor Redis, ' +
+        'Prometheus, OpenTelemetry or Terminus.',
+      from: { path: '^lib/testing/' },
+      to: {
+        path: [
+          '@nestjs/testing',
+          'ioredis',
+          'prom-client',
+          '@opentelemetry',
+          '@nestjs/terminus',
+          '^lib/(redis|prometheus|opentelemetry|health|ops)/',
+        ],
+      },
+    },
+    {
       name: 'opentelemetry-loads-no-nest',
       severity: 'error',
       comment:

@@ -6,7 +6,7 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // The package's own name, as README examples import it, resolves to the sources (no build).
     '^nestjs-circuit-breaker$': '<rootDir>/lib/index.ts',
-    '^nestjs-circuit-breaker/(core|health|opentelemetry|ops|prometheus|redis)$':
+    '^nestjs-circuit-breaker/(core|health|opentelemetry|ops|prometheus|redis|testing)$':
       '<rootDir>/lib/$1/index.ts',
   },
   transform: {

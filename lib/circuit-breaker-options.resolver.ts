@@ -287,13 +287,15 @@ function lastDefined<K extends 'health' | 'ignoreHttpClientErrors'>(
 
 /**
  * Merges a breaker's layers: `defaults`, the configuration chain it extends, its own options,
- * then the per-method options. The per-method `extends` wins over the breaker's own.
+ * the per-method options, then `last` (the testing module's, which win over all). The per-method
+ * `extends` wins over the breaker's own.
  */
 export function resolveCircuitBreaker(
   name: string,
   module: NormalizedModuleOptions,
   own: SourcedLayer | undefined,
   method: SourcedLayer | undefined,
+  last: readonly SourcedLayer[] = [],
 ): ResolvedCircuitBreaker {
   const source = method?.source ?? own?.source;
   const site: LayerSite = source === undefined ? { breaker: name } : { breaker: name, source };
@@ -305,6 +307,7 @@ export function resolveCircuitBreaker(
     ...chain.map(([config, layer]) => ({ layer, source: configSource(config) })),
     ...(own === undefined ? [] : [own]),
     ...(method === undefined ? [] : [method]),
+    ...last,
   ];
   const layers = sourced.map((l) => l.layer);
   return {

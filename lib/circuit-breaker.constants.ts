@@ -14,6 +14,13 @@ export const CIRCUIT_BREAKER_METADATA = 'nestjs-circuit-breaker:breaker';
 export const CIRCUIT_BREAKER_REGISTRY = Symbol('CIRCUIT_BREAKER_REGISTRY');
 
 /**
+ * Injection token of the layers of options the testing module lays over every breaker's own (a
+ * `CircuitBreakerFinalLayers` function). The registry injects it when it is provided.
+ * @internal
+ */
+export const CIRCUIT_BREAKER_FINAL_LAYERS = Symbol('CIRCUIT_BREAKER_FINAL_LAYERS');
+
+/**
  * The engine events an application's `events$` stream carries and the metrics entries count, in
  * the order their listeners are attached. Here, in the one glue file with no import, so that the
  * Prometheus and OpenTelemetry entries (which load no Nest code) share it with the registry.

@@ -85,6 +85,13 @@ export function checkBreakerName(name: unknown): asserts name is string {
 }
 
 /**
+ * Layers of options laid over every breaker's own, last: what the testing module imposes (its
+ * clock, a test's overrides). Called once per breaker, when it is built.
+ * @internal
+ */
+export type CircuitBreakerFinalLayers = (name: string) => readonly SourcedLayer[];
+
+/**
  * Every declaration of every breaker of one application, and the layers they resolve to. Pure
  * bookkeeping (no breaker, no Nest): the module's validated options (`defaults`, `configs`,
  * `forRoot({ breakers })`), `forFeature()` and `getOrCreate()` declarations (one per breaker;
@@ -101,7 +108,10 @@ export class CircuitBreakerDeclarations {
   private readonly sealed = new Set<string>();
 
   /** @throws CircuitBreakerModuleOptionsError or BreakerOptionsError for invalid module options. */
-  constructor(options: unknown) {
+  constructor(
+    options: unknown,
+    private readonly finalLayers?: CircuitBreakerFinalLayers,
+  ) {
     this.module = validateModuleOptions(options);
     for (const [name, layer] of this.module.breakers) {
       this.declared.set(name, { layer, source: FOR_ROOT_SOURCE });
@@ -199,7 +209,7 @@ export class CircuitBreakerDeclarations {
 
   /**
    * The options of breaker `name`, every layer merged (`defaults`, the configurations it extends,
-   * its own declaration, its methods' options), with where each layer was written.
+   * its own declaration, its methods' options, the final layers), with where each was written.
    */
   resolve(name: string): ResolvedCircuitBreaker {
     return resolveCircuitBreaker(
@@ -207,6 +217,7 @@ export class CircuitBreakerDeclarations {
       this.module,
       this.declared.get(name),
       this.methods.get(name),
+      this.finalLayers?.(name),
     );
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import {
   Breaker,
@@ -8,8 +8,13 @@ import {
   resolveBreakerOptions,
 } from './core/internal.js';
 import { type ResolvedCircuitBreaker, sourceOf } from './circuit-breaker-options.resolver.js';
-import { checkBreakerName, CircuitBreakerDeclarations } from './circuit-breaker.declarations.js';
+import {
+  checkBreakerName,
+  CircuitBreakerDeclarations,
+  type CircuitBreakerFinalLayers,
+} from './circuit-breaker.declarations.js';
 import { type CircuitBreakerEvent, CircuitBreakerEventStream } from './circuit-breaker.events.js';
+import { CIRCUIT_BREAKER_FINAL_LAYERS } from './circuit-breaker.constants.js';
 import { CIRCUIT_BREAKER_MODULE_OPTIONS } from './circuit-breaker.module-definition.js';
 import { isHttpClientError } from './utils/http.util.js';
 import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-module-options.interface.js';
@@ -105,8 +110,12 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   private readonly stream: CircuitBreakerEventStream;
   private phase: 'starting' | 'ready' | 'closed' = 'starting';
 
-  constructor(@Inject(CIRCUIT_BREAKER_MODULE_OPTIONS) options: CircuitBreakerModuleOptions) {
-    this.declarations = new CircuitBreakerDeclarations(options);
+  constructor(
+    @Inject(CIRCUIT_BREAKER_MODULE_OPTIONS) options: CircuitBreakerModuleOptions,
+    // Provided by `CircuitBreakerTestingModule` only: its clock and overrides, over every breaker.
+    @Optional() @Inject(CIRCUIT_BREAKER_FINAL_LAYERS) finalLayers?: CircuitBreakerFinalLayers,
+  ) {
+    this.declarations = new CircuitBreakerDeclarations(options, finalLayers);
     this.stream = new CircuitBreakerEventStream(this.declarations.module.defaults?.onCallbackError);
     this.events$ = this.stream.events$;
   }

@@ -39,6 +39,8 @@ export function isCircuitState(value: unknown): value is CircuitState {
  * - `probes-succeeded`: every half-open probe succeeded.
  * - `isolate`, `disable`, `reset`: a manual transition.
  * - `remote`: another instance sharing the store made the transition.
+ * - `forced`: a test moved the circuit to `OPEN` or `HALF_OPEN` by hand (the testing module's
+ *   `force()`); forcing `CLOSED`, `FORCED_OPEN` or `DISABLED` is a `reset`, `isolate`, `disable`.
  */
 export type TransitionReason =
   | 'consecutive-failures'
@@ -51,7 +53,8 @@ export type TransitionReason =
   | 'isolate'
   | 'disable'
   | 'reset'
-  | 'remote';
+  | 'remote'
+  | 'forced';
 
 /** The reasons a trip policy can give for opening a closed circuit. */
 export type TripReason = 'consecutive-failures' | 'failure-rate' | 'slow-call-rate';

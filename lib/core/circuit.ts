@@ -203,6 +203,16 @@ export class Circuit implements CircuitHandle {
     else this.moveTo({ state: to, since: this.now() }, reason, undefined);
   }
 
+  /**
+   * Moves to `OPEN` (for the configured open period, as a trip) or `HALF_OPEN` (no probe in
+   * flight) by hand, for tests: a transition like any other (reason `forced`, a new generation).
+   */
+  force(to: 'OPEN' | 'HALF_OPEN'): void {
+    if (!this.bound) return;
+    if (to === CircuitState.Open) this.open('forced', 0);
+    else this.moveTo(halfOpen(this.now(), 0), 'forced', undefined);
+  }
+
   view(): CircuitView {
     const now = this.now();
     this.advance(now);
@@ -292,17 +302,7 @@ export class Circuit implements CircuitHandle {
     const inner = this.inner;
     if (inner.state === CircuitState.Open) {
       if (now >= inner.openUntil) {
-        this.moveTo(
-          {
-            state: CircuitState.HalfOpen,
-            since: now,
-            failedProbes: inner.failedProbes,
-            succeeded: 0,
-            probes: new Map(),
-          },
-          'open-period-elapsed',
-          undefined,
-        );
+        this.moveTo(halfOpen(now, inner.failedProbes), 'open-period-elapsed', undefined);
       }
     } else if (inner.state === CircuitState.HalfOpen && inner.probes.size > 0) {
       const oldest = inner.probes.values().next().value!;
@@ -354,6 +354,11 @@ export class Circuit implements CircuitHandle {
         : { from, to: next.state, reason, generation, at: next.since, openDuration },
     );
   }
+}
+
+/** A `HALF_OPEN` state from `since`, with no probe yet. */
+function halfOpen(since: number, failedProbes: number): HalfOpenState {
+  return { state: CircuitState.HalfOpen, since, failedProbes, succeeded: 0, probes: new Map() };
 }
 
 /** The longest open period `config` can produce, in ms (`Infinity` with a backoff function). */

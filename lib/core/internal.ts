@@ -7,6 +7,7 @@
 export * from './index.js';
 export { Circuit } from './circuit.js';
 export { closestName, describeValue } from './describe.js';
+export { forceState } from './force-state.js';
 export { mergeBreakerOptions } from './merge-options.js';
 export {
   collapsesSuccesses,

@@ -153,7 +153,7 @@ const MATRIX_OPTIONS = {
   typescript: [...MATRIX_COMMON, '--listFiles', '--ignoreDeprecations', '6.0'],
   typescript5: [...MATRIX_COMMON, '--listFiles'],
 };
-/** What every passing case's program must hold: the six entry points' types, and the peers'. */
+/** What every passing case's program must hold: the eight entry points' types, and the peers'. */
 const MATRIX_MUST_LOAD = [
   'nestjs-circuit-breaker/dist/index.d.ts',
   'nestjs-circuit-breaker/dist/core/index.d.ts',
@@ -162,6 +162,7 @@ const MATRIX_MUST_LOAD = [
   'nestjs-circuit-breaker/dist/prometheus/index.d.ts',
   'nestjs-circuit-breaker/dist/opentelemetry/index.d.ts',
   'nestjs-circuit-breaker/dist/redis/index.d.ts',
+  'nestjs-circuit-breaker/dist/testing/index.d.ts',
   '@nestjs/common/',
   '@nestjs/core/',
   '@nestjs/terminus/',

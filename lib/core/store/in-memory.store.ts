@@ -111,7 +111,7 @@ export class InMemoryStore implements CircuitStore {
  * more of it, but the outcomes of calls it admitted before still reach the circuit (which ignores
  * them if it moved on): a breaker disposed during its probe must not strand the others' circuit.
  */
-class SharedHandle implements CircuitHandle {
+export class SharedHandle implements CircuitHandle {
   private bound = true;
 
   constructor(
@@ -144,6 +144,11 @@ class SharedHandle implements CircuitHandle {
     reason: 'reset' | 'isolate' | 'disable',
   ): void {
     if (this.bound) this.circuit.transition(to, reason);
+  }
+
+  /** See `Circuit.force`: tests force the shared circuit, for every breaker bound to it. */
+  force(to: 'OPEN' | 'HALF_OPEN'): void {
+    if (this.bound) this.circuit.force(to);
   }
 
   view(): CircuitView {

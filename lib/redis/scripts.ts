@@ -46,6 +46,8 @@ export interface ScriptConfig {
   nm: string;
   /** pub/sub channel */
   ch: string;
+  /** 1: publish by sharded pub/sub (`SPUBLISH`, a Cluster's shard channel); absent: `PUBLISH` */
+  sp?: 1;
   /** policy kind */
   k: TripPolicyName;
   /** failureThreshold */
@@ -125,7 +127,7 @@ local function move(st, to, reason)
   st.s = to
   st.g = st.g + 1
   st.r = reason
-  redis.call('PUBLISH', cfg.ch, cjson.encode({
+  redis.call(cfg.sp == 1 and 'SPUBLISH' or 'PUBLISH', cfg.ch, cjson.encode({
     n = cfg.nm, s = st.s, g = st.g, rem = math.max(0, st.ou - now), fp = st.fp, r = reason, id = st.id
   }))
 end
@@ -196,7 +198,7 @@ else
     redis.call('HSET', H, 'c', 0, 'wn', 0, 'wf', 0, 'ws', 0, 'wi', 0, 'wh', -1)
     redis.call('DEL', R, B, S)
   end
-  redis.call('PUBLISH', cfg.ch, cjson.encode({ n = cfg.nm, c = ARGV[1], cj = ARGV[2] }))
+  redis.call(cfg.sp == 1 and 'SPUBLISH' or 'PUBLISH', cfg.ch, cjson.encode({ n = cfg.nm, c = ARGV[1], cj = ARGV[2] }))
 end
 `;
 

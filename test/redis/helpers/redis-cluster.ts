@@ -15,6 +15,8 @@ export interface TestCluster {
   client(): Cluster;
   /** The port of the master serving `key`'s slot now. */
   masterOf(key: string): Promise<number>;
+  /** The port of a replica of the master serving `key`'s slot now. */
+  replicaOf(key: string): Promise<number>;
   /** Kills the node on `port` with SIGKILL. */
   kill(port: number): Promise<void>;
   /** Waits until every live node reports `cluster_state:ok` and sees `masters` masters. */
@@ -95,6 +97,7 @@ export async function startCluster(
     return c;
   };
   const alive = new Set(ports);
+  let started = false;
   const healthy = async (expected = masters) => {
     await until(
       async () => {
@@ -109,6 +112,8 @@ export async function startCluster(
               return n + to - from + 1;
             }, 0);
             if (covered !== 16_384 || slots.length < expected) return false;
+            // Replicas appear once they have synchronised with their master (at start).
+            if (!started && slots.some((r) => (r as unknown[]).length < 3 + replicas)) return false;
             // Every node agrees on who serves the slots.
             const owners = slots.map((s) => (s as unknown[])[2] as [string, number]);
             if (owners.some(([, p]) => !alive.has(p))) return false;
@@ -123,7 +128,27 @@ export async function startCluster(
     );
   };
   await healthy();
+  started = true;
   const nodes = ports.map((port) => ({ host: '127.0.0.1', port }));
+  /** The ports serving `key`'s slot now, master first, as a live node reports them. */
+  const servers = async (key: string): Promise<number[]> => {
+    for (const port of alive) {
+      const c = node(port);
+      try {
+        const slot = Number(await c.cluster('KEYSLOT', key));
+        const slots = (await c.cluster('SLOTS')) as unknown as Array<
+          [number, number, ...Array<[string, number]>]
+        >;
+        const range = slots.find(([from, to]) => from <= slot && slot <= to);
+        if (range) return (range.slice(2) as Array<[string, number]>).map(([, p]) => p);
+      } catch {
+        // this node does not answer: ask the next
+      } finally {
+        c.disconnect();
+      }
+    }
+    throw new Error(`no node knows who serves ${key}`);
+  };
   return {
     ports,
     nodes,
@@ -134,23 +159,11 @@ export async function startCluster(
       clients.push(c);
       return c;
     },
-    masterOf: async (key) => {
-      for (const port of alive) {
-        const c = node(port);
-        try {
-          const slot = Number(await c.cluster('KEYSLOT', key));
-          const slots = (await c.cluster('SLOTS')) as unknown as Array<
-            [number, number, [string, number]]
-          >;
-          const range = slots.find(([from, to]) => from <= slot && slot <= to);
-          if (range) return range[2][1];
-        } catch {
-          // this node does not answer: ask the next
-        } finally {
-          c.disconnect();
-        }
-      }
-      throw new Error(`no node knows who serves ${key}`);
+    masterOf: async (key) => (await servers(key))[0]!,
+    replicaOf: async (key) => {
+      const replica = (await servers(key))[1];
+      if (replica === undefined) throw new Error(`${key}'s master has no replica`);
+      return replica;
     },
     kill: async (port) => {
       alive.delete(port);

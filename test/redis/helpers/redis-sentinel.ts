@@ -47,11 +47,9 @@ export async function startSentinel(options: { downAfter?: number } = {}): Promi
     }
   };
   const sentinelPorts: number[] = [];
-  let master = 0;
-  let replica = 0;
+  const master = await freePort();
+  const replica = await freePort();
   try {
-    master = await freePort();
-    replica = await freePort();
     processes.start(master, baseArgs(master));
     processes.start(replica, [...baseArgs(replica), '--replicaof', '127.0.0.1', String(master)]);
     for (const port of [master, replica])

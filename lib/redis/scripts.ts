@@ -181,8 +181,16 @@ end
 -- The configuration: the stored one if the caller's fingerprint is its, else see the file's comment.
 local stored = redis.call('HMGET', H, 'cf', 'cj', 'cu')
 if not stored[2] then stored[1] = false end
+-- SPUBLISH (sharded pub/sub) came with Redis 7.0, as REDIS_VERSION_NUM did: refuse before writing.
+local function check_pubsub(c)
+  if c.sp == 1 and not redis.REDIS_VERSION_NUM then
+    return redis.error_reply('sharded pub/sub (SPUBLISH) needs Redis 7.0 or later: set shardedPubSub: false')
+  end
+end
 if stored[1] == ARGV[1] then
   cfg, replaced = cjson.decode(stored[2]), ''
+  local refused = check_pubsub(cfg)
+  if refused then return refused end
 else
   local idle = now - (tonumber(stored[3]) or 0)
   if ARGV[2] == '' or (stored[1] and idle < tonumber(ARGV[3])) then
@@ -192,6 +200,8 @@ else
       math.max(0, (tonumber(v[2]) or 0) - now), tonumber(v[3]) or 0 }
   end
   cfg, replaced = cjson.decode(ARGV[2]), stored[2] or ''
+  local refused = check_pubsub(cfg)
+  if refused then return refused end
   redis.call('HSET', H, 'cf', ARGV[1], 'cj', ARGV[2])
   if stored[1] then
     -- Another trip policy (or other parameters): its window starts afresh.

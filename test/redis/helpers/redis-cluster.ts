@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { Cluster, Redis } from 'ioredis';
-import { baseArgs, RedisProcesses } from './redis-processes.js';
+import { baseArgs, RedisProcesses, requireRedisBinaries } from './redis-processes.js';
 import { freePort, ping, until } from './redis-server.js';
 
 /** A Redis Cluster on loopback ports, started by the test. */
@@ -46,6 +46,7 @@ function cli(args: readonly string[]): Promise<string> {
 export async function startCluster(
   options: { masters?: number; replicasPerMaster?: number; nodeTimeout?: number } = {},
 ): Promise<TestCluster> {
+  requireRedisBinaries();
   const masters = options.masters ?? 3;
   const replicas = options.replicasPerMaster ?? 0;
   const count = masters * (1 + replicas);

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,20 @@ export class RedisProcesses {
   async stopAll(): Promise<void> {
     await Promise.all([...this.children.keys()].map((port) => this.kill(port)));
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Throws, saying what is missing, unless `redis-server` and `redis-cli` are on the PATH: the
+ * Cluster and Sentinel suites start their own servers (`.ci/run` installs both).
+ */
+export function requireRedisBinaries(): void {
+  for (const binary of ['redis-server', 'redis-cli']) {
+    if (spawnSync(binary, ['--version']).status !== 0) {
+      throw new Error(
+        `the Cluster and Sentinel suites need ${binary} on the PATH (Debian: apt-get install redis-server redis-tools; .ci/run installs both)`,
+      );
+    }
   }
 }
 

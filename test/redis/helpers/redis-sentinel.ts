@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { baseArgs, RedisProcesses } from './redis-processes.js';
+import { baseArgs, RedisProcesses, requireRedisBinaries } from './redis-processes.js';
 import { freePort, ping, until } from './redis-server.js';
 
 /** One master, its replica and three sentinels on loopback ports, started by the test. */
@@ -30,6 +30,7 @@ const NAME = 'cbmaster';
  * `down-after-milliseconds` `downAfter` ms, in a temporary directory; `stop()` kills only these.
  */
 export async function startSentinel(options: { downAfter?: number } = {}): Promise<TestSentinel> {
+  requireRedisBinaries();
   const processes = new RedisProcesses();
   const clients: Redis[] = [];
   const node = (port: number) => {

@@ -50,6 +50,9 @@ import type {
  *   {@link CircuitConfigMismatchError}), and decides alone until the configurations match, or
  *   until no instance has used the one in Redis for `staleConfigAfter`: then its own replaces it.
  *   Two breakers of one name with different configurations on one store: `bind` throws.
+ * - One server, Sentinel or Redis Cluster (see the `redis` option). On a Cluster a circuit's keys
+ *   share one slot, and its transitions go by sharded pub/sub on its own channel in that slot
+ *   (`shardedPubSub`); after a failover the store reads every circuit again from the new master.
  */
 export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
   /** This instance's id in the quorum. */

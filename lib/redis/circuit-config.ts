@@ -18,7 +18,10 @@ export interface SharedConfig {
 
 /** @internal What the store contributes to every circuit's configuration. */
 export interface StoreConfig {
-  readonly channel: string;
+  /** The channel a circuit's transitions are published on. */
+  channelOf(name: string): string;
+  /** Whether they are published by sharded pub/sub (`SPUBLISH`). */
+  readonly sharded: boolean;
   readonly quorum: number;
   readonly keyTtl: number;
 }
@@ -30,7 +33,9 @@ export function sharedConfig(name: string, c: CircuitConfig, store: StoreConfig)
   // Every field is always present, in this order, so that equal configurations give equal JSON.
   const config: ScriptConfig = {
     nm: name,
-    ch: store.channel,
+    ch: store.channelOf(name),
+    // Only with sharded pub/sub, so that other circuits' fingerprints stay what they were.
+    ...(store.sharded ? { sp: 1 as const } : {}),
     k: p.kind,
     ...scriptParams(p),
     q: store.quorum,

@@ -4,6 +4,7 @@
  */
 export { RedisStore } from './redis.store.js';
 export type {
+  RedisClusterConfig,
   RedisStoreOptions,
   RedisStoreStats,
   RedisStoreStatus,

@@ -1,14 +1,28 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { ConfigDifference } from './circuit-config.js';
 
 /** Options of a {@link RedisStore}. Durations are in milliseconds. */
 export interface RedisStoreOptions {
   /**
-   * Where Redis is: a URL (`redis://127.0.0.1:6379`), ioredis options, or an ioredis client whose
-   * options are copied. The store opens its own two connections (commands, and pub/sub) and closes
-   * them in `close()`; a client you pass is never used or closed by the store.
+   * Where Redis is. One server: a URL (`redis://127.0.0.1:6379`), ioredis options, or an ioredis
+   * client whose options are copied. Sentinel: ioredis options with `sentinels` and `name` (the
+   * master group), or such a client. Redis Cluster: `{ cluster: startupNodes, options }` (ioredis
+   * `Cluster` arguments), or an ioredis `Cluster` whose startup nodes and options are copied.
+   *
+   * The store opens its own two connections (commands, and pub/sub; on a Cluster, two `Cluster`
+   * clients) and closes them in `close()`; a client you pass is never used or closed by the store.
    */
-  redis: string | RedisOptions | Redis;
+  redis: string | RedisOptions | Redis | RedisClusterConfig | Cluster;
+  /**
+   * On Redis Cluster: send transitions by sharded pub/sub (`SPUBLISH` / `SSUBSCRIBE`, Redis >=
+   * 7.0), each circuit on its own channel `<prefix>{<name>}:events` in the circuit's slot, so a
+   * message goes only to the shard that holds the circuit. `false`: classic `PUBLISH` on the one
+   * channel `<prefix>events`, which the Cluster forwards to every node (needed on servers older
+   * than 7.0, which have no sharded pub/sub). Every instance sharing a circuit must use the same
+   * value (it is part of the circuit's configuration). Ignored outside a Cluster.
+   * @default true
+   */
+  shardedPubSub?: boolean;
   /** Prefix of every key and of the pub/sub channel. @default 'circuit-breaker:' */
   prefix?: string;
   /**
@@ -60,6 +74,14 @@ export interface RedisStoreOptions {
   staleConfigAfter?: number;
   /** Receives one line when Redis becomes unavailable and one when it is back. @default console */
   logger?: { warn(message: string): void; log(message: string): void };
+}
+
+/** A Redis Cluster to share circuits through: the arguments of ioredis's `new Cluster()`. */
+export interface RedisClusterConfig {
+  /** Startup nodes: some of the cluster's nodes (`{ host, port }`, or a port or URL). */
+  cluster: ClusterNode[];
+  /** ioredis `Cluster` options (node options go in `redisOptions`). @default {} */
+  options?: ClusterOptions;
 }
 
 /** Whether the store's circuits are shared through Redis right now. */

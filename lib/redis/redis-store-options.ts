@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { BreakerOptionsError, describeValue } from '../core/internal.js';
+import { isClusterConfig, isClusterTarget } from './redis-connections.js';
 import type { RedisStoreOptions } from './redis-store-options.interface.js';
 
 /** @internal A {@link RedisStoreOptions} checked, with every default applied. */
@@ -14,8 +15,12 @@ export interface ResolvedRedisStoreOptions {
   readonly prefix: string;
   readonly instanceId: string;
   readonly logger: NonNullable<RedisStoreOptions['logger']>;
-  /** The pub/sub channel: `<prefix>events`. */
+  /** The pub/sub channel: `<prefix>events` (classic pub/sub). */
   readonly channel: string;
+  /** Whether `redis` is a Cluster. */
+  readonly cluster: boolean;
+  /** Whether transitions go by sharded pub/sub: on a Cluster, unless `shardedPubSub: false`. */
+  readonly sharded: boolean;
 }
 
 /**
@@ -32,6 +37,15 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     'a URL, ioredis options or an ioredis client',
     options?.redis,
   );
+  if (isClusterConfig(options.redis)) {
+    const nodes: unknown = options.redis.cluster;
+    check(
+      'redis.cluster',
+      Array.isArray(nodes) && nodes.length > 0,
+      'a non-empty array of startup nodes',
+      nodes,
+    );
+  }
   const positive = (option: keyof RedisStoreOptions, fallback: number, integer = false): number => {
     const value = options[option] ?? fallback;
     check(
@@ -54,6 +68,9 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
   const staleConfigAfter = Math.ceil(positive('staleConfigAfter', 60_000));
   const prefix = options.prefix ?? 'circuit-breaker:';
   check('prefix', typeof prefix === 'string', 'a string', prefix);
+  const shardedPubSub = options.shardedPubSub ?? true;
+  check('shardedPubSub', typeof shardedPubSub === 'boolean', 'a boolean', shardedPubSub);
+  const cluster = isClusterTarget(options.redis);
   return {
     quorum,
     commandTimeout,
@@ -66,5 +83,7 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
       options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     logger: options.logger ?? console,
     channel: `${prefix}events`,
+    cluster,
+    sharded: cluster && shardedPubSub,
   };
 }

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   BreakerOptionsError,
   type CircuitBinding,
@@ -8,10 +7,11 @@ import {
 import { configDifferences, describeDifferences, sharedConfig } from './circuit-config.js';
 import { ConfigMismatchRegistry } from './config-mismatch.registry.js';
 import { isCircuitConfigMismatchError } from './config-mismatch.error.js';
+import { FleetChannels } from './fleet-channels.js';
 import { type Call, InFlightLimit, type Waiter } from './in-flight-limit.js';
 import { OutageRecovery } from './outage-recovery.js';
 import { RedisCircuit } from './redis-circuit.js';
-import { openConnections, quit, type ScriptClient } from './redis-connections.js';
+import { openConnections, quit, type RedisClient, type ScriptClient } from './redis-connections.js';
 import type {
   RedisStoreOptions,
   RedisStoreStats,
@@ -19,6 +19,7 @@ import type {
 } from './redis-store-options.interface.js';
 import { type ResolvedRedisStoreOptions, resolveRedisStoreOptions } from './redis-store-options.js';
 import { exchange, parseMessage } from './script-protocol.js';
+import { storeStats } from './store-stats.js';
 import type {
   FleetReply,
   FleetScript,
@@ -49,6 +50,9 @@ import type {
  *   {@link CircuitConfigMismatchError}), and decides alone until the configurations match, or
  *   until no instance has used the one in Redis for `staleConfigAfter`: then its own replaces it.
  *   Two breakers of one name with different configurations on one store: `bind` throws.
+ * - One server, Sentinel or Redis Cluster (see the `redis` option). On a Cluster a circuit's keys
+ *   share one slot, and its transitions go by sharded pub/sub on its own channel in that slot
+ *   (`shardedPubSub`); after a failover the store reads every circuit again from the new master.
  */
 export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
   /** This instance's id in the quorum. */
@@ -59,10 +63,10 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
   readonly quorum: number;
   /** @internal */
   readonly keyTtl: number;
-  /** @internal */
-  readonly channel: string;
   private readonly commands: ScriptClient;
-  private readonly events: Redis;
+  private readonly events: RedisClient;
+  /** The pub/sub channels: one for every circuit, or (sharded pub/sub) one each. */
+  private readonly channels: FleetChannels;
   /** @internal */
   readonly outcomes: OutcomeCounts = {
     queued: 0,
@@ -85,8 +89,6 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
   private currentStatus: RedisStoreStatus = 'connecting';
   private startTimer: ReturnType<typeof setTimeout> | undefined;
   private syncing = false;
-  /** Whether the pub/sub connection is subscribed: without it transitions would go unheard. */
-  private subscribed = false;
 
   constructor(options: RedisStoreOptions) {
     const o = (this.options = resolveRedisStoreOptions(options));
@@ -94,7 +96,6 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
     this.keyTtl = o.keyTtl;
     this.prefix = o.prefix;
     this.instanceId = o.instanceId;
-    this.channel = o.channel;
     this.limit = new InFlightLimit(o.maxInFlight);
     this.mismatches = new ConfigMismatchRegistry({
       logger: o.logger,
@@ -116,7 +117,7 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
       o.retryInterval,
     );
 
-    const connections = openConnections(options.redis, this.prefix, o.retryInterval);
+    const connections = openConnections(options.redis, this.prefix, o.retryInterval, o.sharded);
     this.commands = connections.commands;
     this.events = connections.events;
     // ioredis reports connection trouble as 'error' events; the store turns it into `degraded`.
@@ -124,24 +125,13 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
     this.commands.on('error', (error: unknown) => this.degrade(error));
     this.commands.on('close', () => this.degrade(new Error('connection to Redis closed')));
     this.commands.on('ready', () => void this.resync());
-    this.events.on('error', () => undefined);
     // Shared decisions need both connections: transitions arrive on this one.
-    this.events.on('close', () => {
-      this.subscribed = false;
-      this.degrade(new Error('pub/sub connection to Redis closed'));
+    this.channels = new FleetChannels(this.events, this.prefix, o.channel, o.sharded, {
+      connected: () => void this.resync(),
+      lost: (error) => this.degrade(error),
+      heard: (channel, message) => this.onMessage(channel, message),
+      resubscribed: () => this.refreshAll(),
     });
-    this.events.on('ready', () => {
-      this.events.subscribe(this.channel).then(
-        () => {
-          this.subscribed = true;
-          void this.resync();
-        },
-        (error: unknown) => this.degrade(error),
-      );
-    });
-    this.events.on('message', (channel: string, message: string) =>
-      this.onMessage(channel, message),
-    );
     this.startTimer = setTimeout(
       () => {
         if (this.currentStatus === 'connecting')
@@ -161,26 +151,17 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
 
   /** What the store has sent and is sending; see {@link RedisStoreStats}. */
   stats(): RedisStoreStats {
-    const o = this.outcomes;
-    return {
-      status: this.currentStatus,
-      maxInFlight: this.limit.max,
-      inFlight: this.limit.inFlight,
-      peakInFlight: this.limit.peak,
-      waiting: this.limit.waiting,
-      outcomes: {
-        queued: o.queued,
-        recorded: o.recorded,
-        pending: o.pending,
-        dropped: {
-          unavailable: o.unavailable,
-          mismatch: o.mismatch,
-          overflow: o.overflow,
-          stale: o.stale,
-        },
-      },
-      mismatched: this.mismatches.list(),
-    };
+    return storeStats(this.currentStatus, this.limit, this.outcomes, this.mismatches.list());
+  }
+
+  /** @internal The channel a circuit's transitions are published on (see `FleetChannels`). */
+  channelOf(name: string): string {
+    return this.channels.channelOf(name);
+  }
+
+  /** @internal Whether transitions go by sharded pub/sub. */
+  get sharded(): boolean {
+    return this.channels.sharded;
   }
 
   bind(binding: CircuitBinding): CircuitHandle {
@@ -205,10 +186,12 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
       );
     }
     const circuit = new RedisCircuit(this, binding, config, this.mismatches.errorOf(binding.name));
+    const first = set === undefined;
     if (set === undefined) this.circuits.set(binding.name, (set = new Set()));
     set.add(circuit);
     circuit.setShared(this.currentStatus === 'shared');
-    if (this.currentStatus === 'shared') circuit.resync();
+    if (first) this.listen(binding.name);
+    else if (this.currentStatus === 'shared') circuit.resync();
     return circuit;
   }
 
@@ -268,6 +251,7 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
     if (set?.size === 0) {
       this.circuits.delete(circuit.name);
       this.mismatches.forget(circuit.name);
+      this.channels.remove(circuit.name);
     }
   }
 
@@ -289,6 +273,26 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
         if (this.currentStatus === 'degraded') this.recovery.probe();
       },
     });
+  }
+
+  /**
+   * Listens for the circuit `name`'s transitions (with sharded pub/sub, its own channel), then
+   * reads its fleet state: read before, a transition in between would go unheard.
+   */
+  private listen(name: string): void {
+    this.channels.add(name).then(
+      () => {
+        if (this.currentStatus === 'shared')
+          for (const c of this.circuits.get(name) ?? []) c.resync();
+      },
+      (error: unknown) => this.degrade(error),
+    );
+  }
+
+  /** Reads every circuit's fleet state again (transitions may have gone unheard). */
+  private refreshAll(): void {
+    if (this.currentStatus !== 'shared') return;
+    for (const set of this.circuits.values()) for (const c of set) c.resync();
   }
 
   /** Marks the configuration of every circuit this instance shares used. */
@@ -325,13 +329,15 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
       this.currentStatus === 'shared' ||
       this.currentStatus === 'closed' ||
       this.syncing ||
-      !this.subscribed ||
+      !this.channels.subscribed ||
       this.commands.status !== 'ready'
     ) {
       return;
     }
     this.syncing = true;
     try {
+      // Sharded pub/sub: the channels whose subscription failed, before their state is read.
+      await this.channels.ensure();
       const circuits = [...this.circuits.values()].flatMap((set) => [...set]);
       const replies = await Promise.all(
         circuits.map((c) =>
@@ -367,9 +373,8 @@ export class RedisStore implements CircuitStore, ScriptRunner<RedisCircuit> {
   }
 
   private onMessage(channel: string, message: string): void {
-    if (channel !== this.channel) return;
     const parsed = parseMessage(message);
-    if (parsed === undefined) return;
+    if (parsed === undefined || !this.channels.carries(channel, parsed.name)) return;
     const set = this.circuits.get(parsed.name);
     if (set === undefined || this.currentStatus !== 'shared') return;
     if (parsed.kind === 'config') {

@@ -46,6 +46,8 @@ export interface ScriptConfig {
   nm: string;
   /** pub/sub channel */
   ch: string;
+  /** 1: publish by sharded pub/sub (`SPUBLISH`, a Cluster's shard channel); absent: `PUBLISH` */
+  sp?: 1;
   /** policy kind */
   k: TripPolicyName;
   /** failureThreshold */
@@ -125,7 +127,7 @@ local function move(st, to, reason)
   st.s = to
   st.g = st.g + 1
   st.r = reason
-  redis.call('PUBLISH', cfg.ch, cjson.encode({
+  redis.call(cfg.sp == 1 and 'SPUBLISH' or 'PUBLISH', cfg.ch, cjson.encode({
     n = cfg.nm, s = st.s, g = st.g, rem = math.max(0, st.ou - now), fp = st.fp, r = reason, id = st.id
   }))
 end
@@ -179,8 +181,16 @@ end
 -- The configuration: the stored one if the caller's fingerprint is its, else see the file's comment.
 local stored = redis.call('HMGET', H, 'cf', 'cj', 'cu')
 if not stored[2] then stored[1] = false end
+-- SPUBLISH (sharded pub/sub) came with Redis 7.0, as REDIS_VERSION_NUM did: refuse before writing.
+local function check_pubsub(c)
+  if c.sp == 1 and not redis.REDIS_VERSION_NUM then
+    return redis.error_reply('sharded pub/sub (SPUBLISH) needs Redis 7.0 or later: set shardedPubSub: false')
+  end
+end
 if stored[1] == ARGV[1] then
   cfg, replaced = cjson.decode(stored[2]), ''
+  local refused = check_pubsub(cfg)
+  if refused then return refused end
 else
   local idle = now - (tonumber(stored[3]) or 0)
   if ARGV[2] == '' or (stored[1] and idle < tonumber(ARGV[3])) then
@@ -190,13 +200,15 @@ else
       math.max(0, (tonumber(v[2]) or 0) - now), tonumber(v[3]) or 0 }
   end
   cfg, replaced = cjson.decode(ARGV[2]), stored[2] or ''
+  local refused = check_pubsub(cfg)
+  if refused then return refused end
   redis.call('HSET', H, 'cf', ARGV[1], 'cj', ARGV[2])
   if stored[1] then
     -- Another trip policy (or other parameters): its window starts afresh.
     redis.call('HSET', H, 'c', 0, 'wn', 0, 'wf', 0, 'ws', 0, 'wi', 0, 'wh', -1)
     redis.call('DEL', R, B, S)
   end
-  redis.call('PUBLISH', cfg.ch, cjson.encode({ n = cfg.nm, c = ARGV[1], cj = ARGV[2] }))
+  redis.call(cfg.sp == 1 and 'SPUBLISH' or 'PUBLISH', cfg.ch, cjson.encode({ n = cfg.nm, c = ARGV[1], cj = ARGV[2] }))
 end
 `;
 

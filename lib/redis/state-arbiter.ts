@@ -61,6 +61,13 @@ export class StateArbiter {
   private localGeneration: number;
   private effectiveState: CircuitState;
   private changedAt: number;
+  /**
+   * Whether the own circuit's state is the fleet's, copied when Redis was lost, and no outcome of
+   * this instance has moved it since: it is not this instance's verdict, so it is dropped when
+   * the fleet decides again (else each instance would probe on its own circuit after an outage,
+   * beside the fleet's `halfOpenMaxCalls`).
+   */
+  private borrowed = false;
 
   constructor(
     private readonly binding: CircuitBinding,
@@ -75,7 +82,11 @@ export class StateArbiter {
       clock: binding.clock,
       random: binding.random,
       initialState: binding.initialState,
-      onTransition: (t) => this.bump(t.reason, t.openDuration),
+      onTransition: (t) => {
+        // Time alone (an open period over) and the copy itself are not this instance's verdict.
+        if (t.reason !== 'remote' && t.reason !== 'open-period-elapsed') this.borrowed = false;
+        this.bump(t.reason, t.openDuration);
+      },
     });
     this.ownPolicy = createTripPolicy(binding.config.policy);
     this.generation = this.localGeneration = this.local.currentGeneration;
@@ -229,6 +240,11 @@ export class StateArbiter {
     if (!shared && f !== undefined && this.local.currentState === CircuitState.Closed) {
       // Decide locally from what the fleet last said: an outage it knew about stays known.
       this.local.adopt(f.state, f.openUntil - this.binding.clock.now(), f.failedProbes);
+      this.borrowed = isOpenOrProbing(this.local.currentState);
+    } else if (shared && this.borrowed) {
+      // Sharing again: the fleet's own state decides, not the copy taken when Redis was lost.
+      this.borrowed = false;
+      if (isOpenOrProbing(this.local.currentState)) this.local.adopt(CircuitState.Closed, 0, 0);
     }
     this.bump('remote');
     this.binding.onStoreStatus?.(shared ? 'shared' : 'degraded', error ?? this.mismatchError);
@@ -263,6 +279,10 @@ export class StateArbiter {
         : { from, to, reason, generation: this.generation, at };
     this.binding.onTransition(transition);
   }
+}
+
+function isOpenOrProbing(state: CircuitState): boolean {
+  return state === CircuitState.Open || state === CircuitState.HalfOpen;
 }
 
 /** Settles an outcome on the own circuit, under `generation` (or a probe ticket). */

@@ -38,7 +38,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Waits until `check` passes or the deadline is reached; never sleeps for a fixed time. */
-async function until(
+export async function until(
   check: () => Promise<boolean>,
   timeoutMs: number,
   what: string,
@@ -51,7 +51,7 @@ async function until(
   }
 }
 
-async function ping(url: string): Promise<boolean> {
+export async function ping(url: string): Promise<boolean> {
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,

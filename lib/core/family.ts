@@ -260,13 +260,22 @@ export class BreakerFamily {
         : { ...mergeBreakerOptions(this.resolved.base, override), name }
     ) as BreakerOptions;
     try {
-      return new Breaker(options);
+      return this.createMember(options, key);
     } catch (error) {
       if (isBreakerOptionsError(error) && override !== undefined) {
         error.message += ` (in keyOptions of family "${this.name}" for key "${key}")`;
       }
       throw error;
     }
+  }
+
+  /**
+   * Makes a key's breaker from its merged options (named `<family>:<key>`). A hook for
+   * integrations that add to every member's options (the Nest registry adds its 4xx rule to
+   * `ignore`); the default is `new Breaker(options)`.
+   */
+  protected createMember(options: BreakerOptions, _key: string): Breaker {
+    return new Breaker(options);
   }
 
   /** At the cap: release the least recently used idle key, or go over the cap and count it. */

@@ -39,7 +39,7 @@ function splitOptions(options: CircuitBreakerMethodOptions | undefined): {
 
 /**
  * A method decorator that accepts only methods whose parameters start with `A` (what the key
- * function declares).
+ * function declares): same types, and at least as many.
  * @publicApi
  */
 export type KeyedMethodDecorator<A extends unknown[]> = <
@@ -47,7 +47,10 @@ export type KeyedMethodDecorator<A extends unknown[]> = <
 >(
   target: object,
   propertyKey: string | symbol,
-  descriptor: TypedPropertyDescriptor<M>,
+  descriptor: TypedPropertyDescriptor<M> &
+    (Parameters<M> extends [...A, ...unknown[]]
+      ? unknown
+      : { keyParameters: 'the key function declares more parameters than the method has' }),
 ) => TypedPropertyDescriptor<M> | void;
 
 type AnyFunction = (...args: never[]) => unknown;

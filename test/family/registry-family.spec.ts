@@ -102,7 +102,11 @@ describe('CircuitBreakerRegistry: families', () => {
   });
 
   it('a family’s name may not be a breaker’s, nor the start of one', () => {
-    for (const breakers of [{ carrier: {} }, { 'carrier:dhl': {} }]) {
+    const clashes: Array<CircuitBreakerModuleOptions['breakers']> = [
+      { carrier: {} },
+      { 'carrier:dhl': {} },
+    ];
+    for (const breakers of clashes) {
       const error = thrown(() => registry({ breakers, families: { carrier: {} } }).initialise());
       expect(error).toMatchObject({ breakerName: 'carrier', option: 'name' });
       expect(error.message).toContain('its breakers are named "carrier:<key>"');

@@ -1,5 +1,11 @@
-import { BreakerOptionsError, describeValue } from './core/internal.js';
 import {
+  BreakerOptionsError,
+  describeValue,
+  FAMILY_KEY_SEPARATOR,
+  type KeyOptions,
+} from './core/internal.js';
+import {
+  checkExtends,
   type NormalizedModuleOptions,
   resolveCircuitBreaker,
   type ResolvedCircuitBreaker,
@@ -9,6 +15,7 @@ import {
   validateModuleOptions,
 } from './circuit-breaker-options.resolver.js';
 import type {
+  CircuitBreakerFamilyOptions,
   CircuitBreakerFeature,
   CircuitBreakerOptions,
 } from './interfaces/circuit-breaker-options.interface.js';
@@ -20,6 +27,71 @@ interface Declaration extends SourcedLayer {
 }
 
 const FOR_ROOT_SOURCE = 'CircuitBreakerModule.forRoot({ breakers })';
+const FOR_ROOT_FAMILIES = 'CircuitBreakerModule.forRoot({ families })';
+
+/** What only a family has: its bounds and per-key overrides (the engine checks their values). */
+export interface FamilyBounds {
+  readonly maxKeys?: number;
+  readonly idleTimeout?: number;
+  readonly keyOptions?: KeyOptions;
+}
+
+/** A family's options once every layer is merged, and where its own were written. @internal */
+export interface ResolvedFamily {
+  readonly resolved: ResolvedCircuitBreaker;
+  readonly bounds: FamilyBounds;
+  readonly source: string | undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Throws unless `name` can name a family: a non-empty string without the key separator. */
+export function checkFamilyName(name: unknown): asserts name is string {
+  checkBreakerName(name);
+  if (name.includes(FAMILY_KEY_SEPARATOR)) {
+    throw new BreakerOptionsError(
+      name,
+      'name',
+      `a family name without "${FAMILY_KEY_SEPARATOR}" (it separates the family from the key in its breakers' names)`,
+      describeValue(name),
+    );
+  }
+}
+
+/** Splits `families` off the module options (validated here, the rest by the resolver). */
+function splitFamilies(options: unknown): {
+  rest: unknown;
+  families: Map<string, Declaration & { bounds: FamilyBounds }>;
+} {
+  const families = new Map<string, Declaration & { bounds: FamilyBounds }>();
+  if (!isRecord(options) || !('families' in options)) return { rest: options, families };
+  const { families: input, ...rest } = options;
+  if (input === undefined) return { rest, families };
+  if (!isRecord(input)) {
+    throw new BreakerOptionsError(
+      'families',
+      'families',
+      'an object whose keys are family names',
+      describeValue(input),
+    );
+  }
+  for (const [name, value] of Object.entries(input)) {
+    checkFamilyName(name);
+    const site = { breaker: name, source: FOR_ROOT_FAMILIES };
+    if (!isRecord(value)) validateLayer(site, value);
+    const { maxKeys, idleTimeout, keyOptions, ...own } = (value ??
+      {}) as CircuitBreakerFamilyOptions;
+    const layer = validateLayer(site, own);
+    families.set(name, {
+      layer,
+      source: FOR_ROOT_FAMILIES,
+      bounds: { maxKeys, idleTimeout, keyOptions },
+    });
+  }
+  return { rest, families };
+}
 
 function isPlainData(value: object): boolean {
   const prototype: unknown = Object.getPrototypeOf(value);
@@ -106,15 +178,80 @@ export class CircuitBreakerDeclarations {
   private readonly declared = new Map<string, Declaration>();
   private readonly methods = new Map<string, Declaration>();
   private readonly sealed = new Set<string>();
+  private readonly families: ReadonlyMap<string, Declaration & { bounds: FamilyBounds }>;
+  private readonly familyMethods = new Map<string, Declaration>();
 
   /** @throws CircuitBreakerModuleOptionsError or BreakerOptionsError for invalid module options. */
   constructor(
     options: unknown,
     private readonly finalLayers?: CircuitBreakerFinalLayers,
   ) {
-    this.module = validateModuleOptions(options);
+    const { rest, families } = splitFamilies(options);
+    this.module = validateModuleOptions(rest);
     for (const [name, layer] of this.module.breakers) {
       this.declared.set(name, { layer, source: FOR_ROOT_SOURCE });
+    }
+    for (const [name, family] of families) {
+      if (family.layer.extends !== undefined) {
+        checkExtends(
+          { breaker: name, source: family.source },
+          family.layer.extends,
+          this.module.configs,
+        );
+      }
+    }
+    this.families = families;
+  }
+
+  /** Whether `name` is a family declared anywhere (`forRoot({ families })` or a keyed method). */
+  hasFamily(name: string): boolean {
+    return this.families.has(name) || this.familyMethods.has(name);
+  }
+
+  /** Every declared family name, unsorted. */
+  familyNames(): string[] {
+    return [...new Set([...this.families.keys(), ...this.familyMethods.keys()])];
+  }
+
+  /** Records the per-method options of a `@CircuitBreaker(family, { key })`. */
+  declareFamilyMethod(name: string, options: CircuitBreakerOptions, source: string): void {
+    checkFamilyName(name);
+    this.declareIn(this.familyMethods, name, options, source);
+  }
+
+  /** The merged options of family `name`, and its bounds. */
+  resolveFamily(name: string): ResolvedFamily {
+    const own = this.families.get(name);
+    return {
+      resolved: resolveCircuitBreaker(
+        name,
+        this.module,
+        own,
+        this.familyMethods.get(name),
+        this.finalLayers?.(name),
+      ),
+      bounds: own?.bounds ?? {},
+      source: own?.source ?? this.familyMethods.get(name)?.source,
+    };
+  }
+
+  /**
+   * Throws if a family's name is also a breaker's, or the start (`family:`) of one: the names of
+   * the family's breakers would be ambiguous.
+   */
+  checkFamilyNames(also?: string): void {
+    const breakers = also === undefined ? this.names() : [...this.names(), also];
+    for (const family of this.familyNames()) {
+      const prefix = `${family}${FAMILY_KEY_SEPARATOR}`;
+      const clash = breakers.find((b) => b === family || b.startsWith(prefix));
+      if (clash === undefined) continue;
+      const where = this.declared.get(clash)?.source ?? this.methods.get(clash)?.source;
+      throw new BreakerOptionsError(
+        family,
+        'name',
+        `a family name no breaker is named (nor starts with "${prefix}"): its breakers are named "${prefix}<key>"`,
+        `a breaker named "${clash}"${where === undefined ? '' : ` (in ${where})`}`,
+      );
     }
   }
 
@@ -180,8 +317,17 @@ export class CircuitBreakerDeclarations {
   /** Records the per-method options of a `@CircuitBreaker()`. Methods sharing a breaker agree. */
   declareMethod(name: string, options: CircuitBreakerOptions, source: string): void {
     checkBreakerName(name);
+    this.declareIn(this.methods, name, options, source);
+  }
+
+  private declareIn(
+    methods: Map<string, Declaration>,
+    name: string,
+    options: CircuitBreakerOptions,
+    source: string,
+  ): void {
     const layer = validateLayer({ breaker: name, source }, options);
-    const previous = this.methods.get(name);
+    const previous = methods.get(name);
     if (previous !== undefined) {
       if (!isEqual(previous.layer, layer)) {
         throw new BreakerOptionsError(
@@ -204,7 +350,7 @@ export class CircuitBreakerDeclarations {
         describeValue(layer),
       );
     }
-    this.methods.set(name, { layer, source });
+    methods.set(name, { layer, source });
   }
 
   /**

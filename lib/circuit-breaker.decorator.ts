@@ -4,8 +4,10 @@ import { shapeOfReturnType } from './circuit-breaker.invoker.js';
 import { guardMethod } from './circuit-breaker.method-guard.js';
 import { injectRegistryInto } from './circuit-breaker.registry-locator.js';
 import type { CircuitBreakerMetadata } from './interfaces/circuit-breaker-metadata.interface.js';
+import { checkFamilyName } from './circuit-breaker.declarations.js';
 import type {
   CircuitBreakerFallback,
+  CircuitBreakerKeyedOptions,
   CircuitBreakerMethodOptions,
   CircuitBreakerOptions,
 } from './interfaces/circuit-breaker-options.interface.js';
@@ -15,17 +17,41 @@ const CircuitBreakerMetadataDecorator = Reflector.createDecorator<CircuitBreaker
   key: CIRCUIT_BREAKER_METADATA,
 });
 
+type KeyFunction = (...args: never[]) => unknown;
+
 function splitOptions(options: CircuitBreakerMethodOptions | undefined): {
   layer: CircuitBreakerOptions;
   fallback: CircuitBreakerFallback | undefined;
+  key: KeyFunction | undefined;
 } {
-  if (options === undefined) return { layer: {}, fallback: undefined };
+  if (options === undefined) return { layer: {}, fallback: undefined, key: undefined };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError('@CircuitBreaker(name?, options?): options must be an object');
   }
-  const { fallback, ...layer } = options;
-  return { layer, fallback };
+  const { fallback, key, ...layer } = options as CircuitBreakerKeyedOptions<never[]>;
+  if (key !== undefined && typeof key !== 'function') {
+    throw new TypeError(
+      `@CircuitBreaker(name, { key }): key must be a function of the method's arguments, received ${typeof key}`,
+    );
+  }
+  return { layer, fallback, key };
 }
+
+/**
+ * A method decorator that accepts only methods whose parameters start with `A` (what the key
+ * function declares): same types, and at least as many.
+ * @publicApi
+ */
+export type KeyedMethodDecorator<A extends unknown[]> = <
+  M extends (...args: [...A, ...never[]]) => unknown,
+>(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: TypedPropertyDescriptor<M> &
+    (Parameters<M> extends [...A, ...unknown[]]
+      ? unknown
+      : { keyParameters: 'the key function declares more parameters than the method has' }),
+) => TypedPropertyDescriptor<M> | void;
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -47,6 +73,9 @@ function copyFunctionIdentity(from: AnyFunction, to: AnyFunction): void {
  * ```
  *
  * - `name` defaults to `ClassName.methodName` (the class name for a class-level decorator).
+ * - With `key` (`@CircuitBreaker('carrier', { key: (carrier: string) => carrier })`), `name`
+ *   names a family of breakers and each call goes to its key's breaker (`carrier:dhl`), made on
+ *   first use; the key function's parameter types must match the method's leading parameters.
  * - `options` are per-method overrides of the breaker's options, plus the method's `fallback`.
  * - Synchronous, `Promise`-returning and `Observable`-returning methods keep their shape. An
  *   Observable is guarded per subscription: an error is a failure, the first value or completion
@@ -68,6 +97,10 @@ function copyFunctionIdentity(from: AnyFunction, to: AnyFunction): void {
  *   the method and the breaker.
  * @publicApi
  */
+export function CircuitBreaker<A extends unknown[]>(
+  family: string,
+  options: CircuitBreakerKeyedOptions<A>,
+): KeyedMethodDecorator<A>;
 export function CircuitBreaker(
   options?: CircuitBreakerMethodOptions,
 ): MethodDecorator & ClassDecorator;
@@ -85,13 +118,25 @@ export function CircuitBreaker(
   if (nameOrOptions !== undefined && typeof nameOrOptions === 'string' && nameOrOptions === '') {
     throw new TypeError('@CircuitBreaker(name?, options?): name must be a non-empty string');
   }
-  const { layer, fallback } = splitOptions(options);
+  const { layer, fallback, key: keyOf } = splitOptions(options);
+  if (keyOf !== undefined) {
+    if (name === undefined) {
+      throw new TypeError('@CircuitBreaker(name, { key }): a family of breakers needs a name');
+    }
+    checkFamilyName(name);
+  }
 
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined || descriptor === undefined) {
       const cls = target as AnyFunction;
+      if (keyOf !== undefined) {
+        throw new TypeError(
+          `@CircuitBreaker("${name}", { key }) on class ${cls.name}: a family of breakers routes method calls; put it on a method`,
+        );
+      }
       CircuitBreakerMetadataDecorator({
         name: name ?? cls.name,
+        key: undefined,
         options: layer,
         fallback,
         className: cls.name,
@@ -113,6 +158,7 @@ export function CircuitBreaker(
     }
     const metadata: CircuitBreakerMetadata = {
       name: name ?? `${className}.${String(key)}`,
+      key: keyOf,
       options: layer,
       fallback,
       className,

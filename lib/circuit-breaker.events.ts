@@ -19,8 +19,12 @@ export type CircuitBreakerEventType =
  */
 export type CircuitBreakerEvent = {
   [K in CircuitBreakerEventType]: {
-    /** The breaker's name. */
+    /** The breaker's name (`<family>:<key>` for a family's breaker). */
     readonly breaker: string;
+    /** For a family's breaker: the family's name. */
+    readonly family?: string;
+    /** For a family's breaker: its key. */
+    readonly key?: string;
     readonly type: K;
     /** The engine's event. */
     readonly event: BreakerEventMap[K];
@@ -30,8 +34,15 @@ export type CircuitBreakerEvent = {
 /** Where an error is reported when no breaker's event was being delivered (`defaults`'). */
 type CallbackErrorReporter = (error: unknown, source: CallbackSource, breaker: string) => void;
 
+/** Which family a breaker belongs to, and its key there. */
+export interface FamilyMember {
+  readonly family: string;
+  readonly key: string;
+}
+
 interface Source {
   readonly breaker: Breaker;
+  readonly member: FamilyMember | undefined;
   /** The engine listeners feeding the stream, while someone subscribes. */
   listeners: Disposable[] | undefined;
 }
@@ -69,11 +80,20 @@ export class CircuitBreakerEventStream {
     }, this.reportSubscriberError.bind(this));
   }
 
-  /** Adds a breaker's events to the stream. */
-  add(name: string, breaker: Breaker): void {
-    const source: Source = { breaker, listeners: undefined };
+  /** Adds a breaker's events to the stream (a family's, with its family and key). */
+  add(name: string, breaker: Breaker, member?: FamilyMember): void {
+    if (this.closed) return;
+    const source: Source = { breaker, member, listeners: undefined };
     this.sources.set(name, source);
     if (this.observers > 0) this.attach(name, source);
+  }
+
+  /** Stops streaming a breaker's events (a family's key that was released). */
+  remove(name: string): void {
+    const source = this.sources.get(name);
+    if (source === undefined) return;
+    this.detach(source);
+    this.sources.delete(name);
   }
 
   /** Stops listening to every breaker: no event reaches the stream any more. */
@@ -90,12 +110,23 @@ export class CircuitBreakerEventStream {
 
   private attach(name: string, source: Source): void {
     if (source.listeners !== undefined) return;
+    const member = source.member;
     source.listeners = CIRCUIT_BREAKER_EVENT_TYPES.map((type) =>
       source.breaker.on(type, (event: unknown) => {
         const outer = this.delivering;
         this.delivering = name;
         try {
-          this.subject.next({ breaker: name, type, event } as CircuitBreakerEvent);
+          this.subject.next(
+            (member === undefined
+              ? { breaker: name, type, event }
+              : {
+                  breaker: name,
+                  family: member.family,
+                  key: member.key,
+                  type,
+                  event,
+                }) as CircuitBreakerEvent,
+          );
         } finally {
           this.delivering = outer;
         }

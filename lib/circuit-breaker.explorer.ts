@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { BreakerOptionsError, closestName, describeValue } from './core/internal.js';
+import { sourceOf } from './circuit-breaker-options.resolver.js';
 import { CIRCUIT_BREAKER_REGISTRY } from './circuit-breaker.constants.js';
 import type { CircuitBreakerDeclarations } from './circuit-breaker.declarations.js';
 import { getCircuitBreakerMetadata } from './circuit-breaker.decorator.js';
@@ -44,10 +45,17 @@ export class CircuitBreakerExplorer implements OnModuleInit {
    */
   private checkTimeout(metadata: CircuitBreakerMetadata): void {
     if (metadata.returns !== 'sync') return;
-    const breaker = this.registry.get(metadata.name);
-    const timeout = breaker.options.timeout;
+    const family =
+      metadata.key === undefined ? undefined : this.declarations.resolveFamily(metadata.name);
+    const timeout =
+      family === undefined
+        ? this.registry.get(metadata.name).options.timeout
+        : (family.resolved.options.timeout ?? 0);
     if (timeout === 0) return;
-    const where = this.declarations.sourceOf(metadata.name, 'timeout');
+    const where =
+      family === undefined
+        ? this.declarations.sourceOf(metadata.name, 'timeout')
+        : sourceOf(family.resolved, 'timeout');
     throw new BreakerOptionsError(
       metadata.name,
       'timeout',
@@ -128,6 +136,10 @@ export class CircuitBreakerExplorer implements OnModuleInit {
         describeValue(fallback),
       );
     }
-    this.declarations.declareMethod(metadata.name, metadata.options, source);
+    if (metadata.key === undefined) {
+      this.declarations.declareMethod(metadata.name, metadata.options, source);
+    } else {
+      this.declarations.declareFamilyMethod(metadata.name, metadata.options, source);
+    }
   }
 }

@@ -1,5 +1,11 @@
 import { throwError } from 'rxjs';
-import type { Breaker, FallbackFunction } from './core/internal.js';
+import {
+  type Breaker,
+  BreakerFamily,
+  type FallbackFunction,
+  isBreakerOptionsError,
+  isRejection,
+} from './core/internal.js';
 import type { CircuitBreakerMetadata } from './interfaces/circuit-breaker-metadata.interface.js';
 import {
   type BoundFallback,
@@ -35,6 +41,39 @@ function breakerOf(registry: CircuitBreakerRegistry, metadata: CircuitBreakerMet
   return registry.get(metadata.name);
 }
 
+function familyOf(
+  registry: CircuitBreakerRegistry,
+  metadata: CircuitBreakerMetadata,
+): BreakerFamily {
+  if (!registry.hasFamily(metadata.name)) {
+    registry.declareFamilyMethod(metadata.name, metadata.options, methodSource(metadata));
+  }
+  return registry.family(metadata.name);
+}
+
+/** The breaker of this call's key: the key function's answer, or an error naming the method. */
+function memberFor(
+  family: BreakerFamily,
+  keyOf: (...args: never[]) => unknown,
+  instance: unknown,
+  args: unknown[],
+  metadata: CircuitBreakerMetadata,
+): Breaker {
+  let key: unknown;
+  try {
+    key = (keyOf as (...a: unknown[]) => unknown).apply(instance, args);
+  } catch (error) {
+    throw new TypeError(`${describeSite(metadata)}: the key function threw`, { cause: error });
+  }
+  try {
+    return family.get(key as string);
+  } catch (error) {
+    if (isBreakerOptionsError(error) || isRejection(error)) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new TypeError(`${describeSite(metadata)}: ${message}`, { cause: error });
+  }
+}
+
 function bindFallback(
   fallback: CircuitBreakerFallback | undefined,
   instance: unknown,
@@ -67,7 +106,8 @@ export function guardMethod(
   const declaredShape = metadata.returns;
   // One breaker per application (registry), shared by every instance: request-scoped providers
   // share a breaker per name, and two applications in one process never share one.
-  const breakers = new WeakMap<CircuitBreakerRegistry, Breaker>();
+  const routes = new WeakMap<CircuitBreakerRegistry, Breaker | BreakerFamily>();
+  const keyOf = metadata.key;
   let seenShape: ReturnShape | undefined;
   const learn = (shape: ReturnShape): void => {
     seenShape = shape;
@@ -77,11 +117,14 @@ export function guardMethod(
     try {
       const registry = registryFor(this);
       if (registry === undefined) throw noRegistryError(describeSite(metadata));
-      breaker = breakers.get(registry);
-      if (breaker === undefined) {
-        breaker = breakerOf(registry, metadata);
-        breakers.set(registry, breaker);
+      let route = routes.get(registry);
+      if (route === undefined) {
+        route = keyOf === undefined ? breakerOf(registry, metadata) : familyOf(registry, metadata);
+        routes.set(registry, route);
       }
+      // A family routes each call to its key's breaker (created on first use of the key).
+      breaker =
+        route instanceof BreakerFamily ? memberFor(route, keyOf!, this, args, metadata) : route;
     } catch (error) {
       // No usable module: fail in the method's own shape, with an error naming it.
       const shape = declaredShape ?? seenShape;

@@ -2,9 +2,13 @@ import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestj
 import type { Observable } from 'rxjs';
 import {
   Breaker,
+  BreakerFamily,
+  type BreakerFamilyOptions,
+  type BreakerOptions,
   BreakerOptionsError,
   type BreakerStats,
   closestName,
+  type FamilyStats,
   resolveBreakerOptions,
 } from './core/internal.js';
 import { type ResolvedCircuitBreaker, sourceOf } from './circuit-breaker-options.resolver.js';
@@ -12,6 +16,7 @@ import {
   checkBreakerName,
   CircuitBreakerDeclarations,
   type CircuitBreakerFinalLayers,
+  type ResolvedFamily,
 } from './circuit-breaker.declarations.js';
 import { type CircuitBreakerEvent, CircuitBreakerEventStream } from './circuit-breaker.events.js';
 import { CIRCUIT_BREAKER_FINAL_LAYERS } from './circuit-breaker.constants.js';
@@ -46,20 +51,45 @@ export class UnknownCircuitBreakerError extends Error {
   }
 }
 
+/**
+ * `CircuitBreakerRegistry.family()` was asked for a family that was never declared. The message
+ * lists the known families and suggests the closest name.
+ * @publicApi
+ */
+export class UnknownCircuitBreakerFamilyError extends Error {
+  constructor(
+    /** The name asked for. */
+    readonly familyName: string,
+    /** The families the registry knows. */
+    readonly known: readonly string[],
+  ) {
+    const near = closestName(familyName, known);
+    super(
+      `Unknown circuit breaker family "${familyName}"${near ? ` (did you mean "${near}"?)` : ''}. ` +
+        `Known families: ${known.length > 0 ? known.map((k) => `"${k}"`).join(', ') : 'none'}. ` +
+        'Declare it in CircuitBreakerModule.forRoot({ families }) or with @CircuitBreaker(name, { key }).',
+    );
+    this.name = 'UnknownCircuitBreakerFamilyError';
+  }
+}
+
 interface Entry {
   readonly breaker: Breaker;
   readonly health: boolean;
 }
 
+interface FamilyEntry {
+  readonly family: BreakerFamily;
+  readonly health: boolean;
+}
+
 /**
- * Builds the engine's breaker from its merged layers. The engine validates every value (and throws
- * `BreakerOptionsError` naming the breaker and the option, and here the layer that set it); then
- * the Nest default classification (a 4xx is the caller's fault) is added to `ignore`.
+ * Validates a breaker's merged layers with the engine (which throws `BreakerOptionsError` naming
+ * the breaker and the option; here the layer that set it is added).
  */
-function createBreaker(resolved: ResolvedCircuitBreaker): Breaker {
-  let checked;
+function checkResolved(resolved: ResolvedCircuitBreaker): ReturnType<typeof resolveBreakerOptions> {
   try {
-    checked = resolveBreakerOptions(resolved.options);
+    return resolveBreakerOptions(resolved.options);
   } catch (error) {
     if (error instanceof BreakerOptionsError) {
       const source = sourceOf(resolved, error.option) ?? resolved.layers.at(-1)?.source;
@@ -67,13 +97,53 @@ function createBreaker(resolved: ResolvedCircuitBreaker): Breaker {
     }
     throw error;
   }
-  if (!resolved.ignoreHttpClientErrors) return new Breaker(resolved.options);
-  const own = checked.ignore;
+}
+
+/** The Nest default classification (a 4xx is the caller's fault), added to `ignore`. */
+function withHttpClientRule(
+  options: BreakerOptions,
+  own: ((error: unknown) => boolean) | undefined,
+): BreakerOptions {
   const ignore =
     own === undefined
       ? isHttpClientError
       : (error: unknown): boolean => isHttpClientError(error) || own(error);
-  return new Breaker({ ...resolved.options, ignore });
+  return { ...options, ignore };
+}
+
+/** Builds the engine's breaker from its merged layers. */
+function createBreaker(resolved: ResolvedCircuitBreaker): Breaker {
+  const checked = checkResolved(resolved);
+  if (!resolved.ignoreHttpClientErrors) return new Breaker(resolved.options);
+  return new Breaker(withHttpClientRule(resolved.options, checked.ignore));
+}
+
+/** A family whose breakers get the 4xx rule (after their key's own options) when it applies. */
+class RegistryFamily extends BreakerFamily {
+  constructor(
+    options: BreakerFamilyOptions,
+    private readonly httpClientRule: boolean,
+  ) {
+    super(options);
+  }
+
+  protected override createMember(options: BreakerOptions): Breaker {
+    if (!this.httpClientRule) return new Breaker(options);
+    return new Breaker(withHttpClientRule(options, resolveBreakerOptions(options).ignore));
+  }
+}
+
+/** Builds a family from its merged layers and bounds. */
+function createFamily({ resolved, bounds, source }: ResolvedFamily): BreakerFamily {
+  checkResolved(resolved);
+  try {
+    return new RegistryFamily({ ...resolved.options, ...bounds }, resolved.ignoreHttpClientErrors);
+  } catch (error) {
+    if (error instanceof BreakerOptionsError && source !== undefined) {
+      error.message += ` (in ${source})`;
+    }
+    throw error;
+  }
 }
 
 /**
@@ -107,6 +177,7 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   readonly declarations: CircuitBreakerDeclarations;
 
   private readonly entries = new Map<string, Entry>();
+  private readonly familyEntries = new Map<string, FamilyEntry>();
   private readonly stream: CircuitBreakerEventStream;
   private phase: 'starting' | 'ready' | 'closed' = 'starting';
 
@@ -186,6 +257,51 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   }
 
   /**
+   * The family of breakers named `name` (declared in `forRoot({ families })` or by a
+   * `@CircuitBreaker(name, { key })` method): `registry.family('carrier').get('dhl')`. Its
+   * breakers' events are on `events$`, with `family` and `key`; they are not in {@link names},
+   * {@link get} or {@link snapshot} (a family may hold thousands).
+   * @throws UnknownCircuitBreakerFamilyError for a family that was never declared.
+   */
+  family(name: string): BreakerFamily {
+    checkBreakerName(name);
+    const entry = this.familyEntries.get(name);
+    if (entry !== undefined) return entry.family;
+    this.assertOpen();
+    if (!this.declarations.hasFamily(name)) {
+      throw new UnknownCircuitBreakerFamilyError(name, this.familyNames());
+    }
+    return this.createFamily(name);
+  }
+
+  /** Whether a family named `name` exists (or is declared and will be created at startup). */
+  hasFamily(name: string): boolean {
+    return this.familyEntries.has(name) || this.declarations.hasFamily(name);
+  }
+
+  /** The names of every family, existing or declared, sorted. */
+  familyNames(): string[] {
+    return [...new Set([...this.familyEntries.keys(), ...this.declarations.familyNames()])].sort();
+  }
+
+  /** The statistics of every family (keys by state, creations, releases), sorted by name. */
+  familySnapshot(): Record<string, FamilyStats> {
+    const result: Record<string, FamilyStats> = {};
+    for (const name of [...this.familyEntries.keys()].sort()) {
+      result[name] = this.familyEntries.get(name)!.family.stats();
+    }
+    return result;
+  }
+
+  /**
+   * Whether the health indicator reports family `name` when it is not listed explicitly (its
+   * `health` option). `undefined` for an unknown family.
+   */
+  isFamilyHealthChecked(name: string): boolean | undefined {
+    return this.familyEntries.get(name)?.health;
+  }
+
+  /**
    * Whether the health indicator reports breaker `name` when it is not listed explicitly (its
    * `health` option). `undefined` for an unknown breaker.
    */
@@ -202,12 +318,18 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
     this.phase = 'closed';
     this.stream.detachAll();
     for (const entry of this.entries.values()) entry.breaker.dispose();
+    for (const entry of this.familyEntries.values()) entry.family.dispose();
     this.stream.complete();
   }
 
   /** @internal Declares the breakers of one `forFeature()` call; see `declarations`. */
   declareFeature(features: readonly CircuitBreakerFeature[], source: string): void {
     this.declarations.declareFeature(features, source);
+  }
+
+  /** @internal Records the options of a `@CircuitBreaker(name, { key })`; see `declarations`. */
+  declareFamilyMethod(name: string, options: CircuitBreakerOptions, source: string): void {
+    this.declarations.declareFamilyMethod(name, options, source);
   }
 
   /** @internal Records the per-method options of a `@CircuitBreaker()`; see `declarations`. */
@@ -221,11 +343,30 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
    */
   initialise(): void {
     if (this.phase !== 'starting') return;
+    this.declarations.checkFamilyNames();
     for (const name of this.names()) if (!this.entries.has(name)) this.create(name);
+    for (const name of this.familyNames()) {
+      if (!this.familyEntries.has(name)) this.createFamily(name);
+    }
     this.phase = 'ready';
   }
 
+  private createFamily(name: string): BreakerFamily {
+    // After startup (a family first declared by an instance built later), check it here.
+    if (this.phase === 'ready') this.declarations.checkFamilyNames();
+    const resolved = this.declarations.resolveFamily(name);
+    const family = createFamily(resolved);
+    this.familyEntries.set(name, { family, health: resolved.resolved.health });
+    this.declarations.seal(name);
+    family.onKeyCreated(({ key, breaker }) =>
+      this.stream.add(breaker.name, breaker, { family: name, key }),
+    );
+    family.onKeyEvicted(({ breaker }) => this.stream.remove(breaker.name));
+    return family;
+  }
+
   private create(name: string): Breaker {
+    if (this.phase === 'ready') this.declarations.checkFamilyNames(name);
     const resolved = this.declarations.resolve(name);
     const breaker = createBreaker(resolved);
     this.entries.set(name, { breaker, health: resolved.health });

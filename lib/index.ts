@@ -1,6 +1,10 @@
 export * from './core/index.js';
 export { CIRCUIT_BREAKER_METADATA, getCircuitBreakerToken } from './circuit-breaker.constants.js';
-export { CircuitBreaker, getCircuitBreakerMetadata } from './circuit-breaker.decorator.js';
+export {
+  CircuitBreaker,
+  getCircuitBreakerMetadata,
+  type KeyedMethodDecorator,
+} from './circuit-breaker.decorator.js';
 export type { CircuitBreakerEvent, CircuitBreakerEventType } from './circuit-breaker.events.js';
 export { CircuitBreakerInterceptor } from './circuit-breaker.interceptor.js';
 export { CircuitBreakerModule } from './circuit-breaker.module.js';
@@ -18,7 +22,11 @@ export {
   type CircuitBreakerModuleRootOptions,
 } from './circuit-breaker.module-definition.js';
 export { CircuitBreakerModuleOptionsError } from './circuit-breaker-options.resolver.js';
-export { CircuitBreakerRegistry, UnknownCircuitBreakerError } from './circuit-breaker.registry.js';
+export {
+  CircuitBreakerRegistry,
+  UnknownCircuitBreakerError,
+  UnknownCircuitBreakerFamilyError,
+} from './circuit-breaker.registry.js';
 export { CircuitOpenExceptionFilter } from './circuit-open.filter.js';
 export { InjectCircuitBreaker } from './inject-circuit-breaker.decorator.js';
 export * from './interfaces/index.js';

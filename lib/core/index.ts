@@ -16,6 +16,18 @@ export {
   type TransitionReason,
   type TripReason,
 } from './circuit-state.js';
+export { BreakerFamily } from './family.js';
+export {
+  type BreakerFamilyOptions,
+  FAMILY_KEY_SEPARATOR,
+  type FamilyEvictionEvent,
+  type FamilyEvictionReason,
+  type FamilyKeyEvent,
+  type FamilyStats,
+  type KeyOptions,
+  type KeyOverride,
+  MAX_FAMILY_KEY_LENGTH,
+} from './family-options.js';
 export { type Clock, ManualClock, systemClock, type TimerHandle } from './clock.js';
 export {
   BreakerDisposedError,

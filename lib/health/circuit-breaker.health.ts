@@ -3,6 +3,7 @@ import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/term
 import { CircuitState, closestName } from '../core/internal.js';
 import { CIRCUIT_BREAKER_REGISTRY } from '../circuit-breaker.constants.js';
 import type { CircuitBreakerRegistry } from '../circuit-breaker.registry.js';
+import { type CircuitBreakerFamilyHealthDetails, familyDetails } from './family-health.js';
 
 /** How a half-open circuit (probes under way) is reported. @publicApi */
 export type HalfOpenHealth = 'up' | 'degraded' | 'down';
@@ -21,6 +22,20 @@ export interface CircuitBreakerHealthOptions {
    * @default 'degraded'
    */
   halfOpen?: HalfOpenHealth;
+  /**
+   * The families of breakers to check, by name, each reported as one entry under `families`
+   * (keys by state, and the first open keys). Listed families are checked even if declared with
+   * `health: false`; an unknown name makes the result `down`.
+   * @default every family except those declared with `health: false`
+   */
+  families?: readonly string[];
+  /**
+   * How a family with open keys counts (a half-open key counts as `halfOpen` says, at most as
+   * this). `'degraded'` by default: one tenant's or host's dependency being down does not take the
+   * instance out of rotation, which would not help that key and would hurt every other.
+   * @default 'degraded'
+   */
+  familyOpen?: HalfOpenHealth;
 }
 
 /** What the indicator reports for one breaker. @publicApi */
@@ -39,6 +54,16 @@ export interface CircuitBreakerHealthDetails {
 
 const RANK: Record<HalfOpenHealth, number> = { up: 0, degraded: 1, down: 2 };
 
+function checkRank(option: string, value: HalfOpenHealth | undefined): HalfOpenHealth {
+  const rank = value ?? 'degraded';
+  if (!(rank in RANK)) {
+    throw new TypeError(
+      `CircuitBreakerHealthIndicator: ${option} must be "up", "degraded" or "down", received ${String(rank)}`,
+    );
+  }
+  return rank;
+}
+
 /**
  * A Terminus health indicator for circuit breakers: `OPEN` and `FORCED_OPEN` breakers are `down`,
  * `HALF_OPEN` ones count as `halfOpen` says, `CLOSED` and `DISABLED` ones are `up`. A breaker whose
@@ -55,7 +80,9 @@ const RANK: Record<HalfOpenHealth, number> = { up: 0, degraded: 1, down: 2 };
  * ```
  *
  * The result lists every selected breaker under `breakers`, with its state, failure rate and
- * retry time, and the names of the open ones under `open`.
+ * retry time, and the names of the open ones under `open`; and every selected family of breakers
+ * as one entry under `families` (keys by state, the first open keys), which counts as
+ * `familyOpen` says while some key is open.
  * @publicApi
  */
 @Injectable()
@@ -70,12 +97,8 @@ export class CircuitBreakerHealthIndicator {
     key: Key,
     options: CircuitBreakerHealthOptions = {},
   ): HealthIndicatorResult<Key> {
-    const halfOpen = options.halfOpen ?? 'degraded';
-    if (!(halfOpen in RANK)) {
-      throw new TypeError(
-        `CircuitBreakerHealthIndicator: halfOpen must be "up", "degraded" or "down", received ${String(halfOpen)}`,
-      );
-    }
+    const halfOpen = checkRank('halfOpen', options.halfOpen);
+    const familyOpen = checkRank('familyOpen', options.familyOpen);
     const known = this.registry.names();
     const selected =
       options.breakers ?? known.filter((name) => this.registry.isHealthChecked(name) !== false);
@@ -111,8 +134,28 @@ export class CircuitBreakerHealthIndicator {
         worst = Math.max(worst, RANK.degraded);
       }
     }
+    const families: Record<string, CircuitBreakerFamilyHealthDetails> = {};
+    const knownFamilies = this.registry.familyNames();
+    const selectedFamilies =
+      options.families ??
+      knownFamilies.filter((name) => this.registry.isFamilyHealthChecked(name) !== false);
+    for (const name of selectedFamilies) {
+      if (!this.registry.hasFamily(name)) {
+        const near = closestName(name, knownFamilies);
+        unknown.push(near === undefined ? name : `${name} (did you mean "${near}"?)`);
+        worst = RANK.down;
+        continue;
+      }
+      const details = familyDetails(this.registry.family(name));
+      families[name] = details;
+      if (details.openKeys > 0) worst = Math.max(worst, RANK[familyOpen]);
+      else if (details.states.HALF_OPEN > 0) {
+        worst = Math.max(worst, Math.min(RANK[halfOpen], RANK[familyOpen]));
+      }
+    }
     const data = {
       breakers,
+      ...(selectedFamilies.length > 0 ? { families } : {}),
       ...(open.length > 0 ? { open } : {}),
       ...(storeDegraded.length > 0 ? { storeDegraded } : {}),
       ...(unknown.length > 0 ? { unknown } : {}),

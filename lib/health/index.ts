@@ -8,3 +8,4 @@ export {
   type CircuitBreakerHealthOptions,
   type HalfOpenHealth,
 } from './circuit-breaker.health.js';
+export type { CircuitBreakerFamilyHealthDetails } from './family-health.js';

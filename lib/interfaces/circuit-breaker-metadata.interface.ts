@@ -10,8 +10,13 @@ import type {
  * @publicApi
  */
 export interface CircuitBreakerMetadata {
-  /** The breaker's name. */
+  /** The breaker's name (a family's, when `key` is set). */
   readonly name: string;
+  /**
+   * For a method routed to a family of breakers: the function that picks a call's key from the
+   * method's arguments; `undefined` for a method with one breaker.
+   */
+  readonly key: ((...args: never[]) => unknown) | undefined;
   /** The per-method options (the last layer of the breaker's options), without `fallback`. */
   readonly options: CircuitBreakerOptions;
   /** The method's fallback, if any. */

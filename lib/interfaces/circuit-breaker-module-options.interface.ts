@@ -1,4 +1,7 @@
-import type { CircuitBreakerOptions } from './circuit-breaker-options.interface.js';
+import type {
+  CircuitBreakerFamilyOptions,
+  CircuitBreakerOptions,
+} from './circuit-breaker-options.interface.js';
 
 /**
  * Options of `CircuitBreakerModule.forRoot()` (and the value `forRootAsync()`'s factory returns).
@@ -20,6 +23,13 @@ export interface CircuitBreakerModuleOptions {
    * with `forRootAsync`, list the names in `forFeature()` to make them injectable).
    */
   breakers?: Record<string, CircuitBreakerOptions>;
+  /**
+   * Families of breakers, one breaker per key (a downstream host, a tenant, a shard), declared
+   * up front by name: `{ carrier: { failureThreshold: 3, maxKeys: 500 } }`. A family is also
+   * declared by a `@CircuitBreaker(name, { key })` method. Its name must not be a breaker's name,
+   * nor the start (`carrier:`) of one. Reach one with `registry.family(name)`.
+   */
+  families?: Record<string, CircuitBreakerFamilyOptions>;
   /**
    * Whether `CircuitBreakerRegistry.get(name)` creates a breaker from `defaults` for a name that
    * was never declared. When `false`, an unknown name throws an error listing the known breakers.

@@ -1,4 +1,4 @@
-import type { BreakerOptions, FallbackFunction } from '../core/index.js';
+import type { BreakerOptions, FallbackFunction, KeyOptions } from '../core/index.js';
 
 /**
  * Options of one breaker in the Nest layer: every engine option of `BreakerOptions` except `name`
@@ -61,3 +61,48 @@ export interface CircuitBreakerMethodOptions extends Omit<CircuitBreakerOptions,
  * @publicApi
  */
 export type CircuitBreakerFeature = string | ({ name: string } & CircuitBreakerOptions);
+
+/**
+ * Options of a family of breakers (`forRoot({ families })`): the options every key's breaker
+ * shares, as for one breaker (layered the same way: `defaults`, the configuration it `extends`,
+ * these, then the `@CircuitBreaker` options of the methods routed to it), plus the bounds of the
+ * family and per-key overrides. The family's name is the key it is declared under: a non-empty
+ * string without `:`. Every duration is in milliseconds.
+ * @publicApi
+ */
+export interface CircuitBreakerFamilyOptions extends CircuitBreakerOptions {
+  /**
+   * Most keys kept at once; one more releases the least recently used idle key (see the engine's
+   * `BreakerFamilyOptions.maxKeys`). Integer >= 1. @default 1_000
+   */
+  maxKeys?: number;
+  /**
+   * How long an idle key is kept after its last use, in milliseconds; `Infinity` for ever.
+   * Released lazily, on a later use of the family. @default 600_000 (10 minutes)
+   */
+  idleTimeout?: number;
+  /**
+   * Per-key overrides: a function of the key, or a map from a key or a prefix ending in `*` to
+   * options (engine options only). A key's own `ignore` is combined with the 4xx rule as the
+   * family's is.
+   */
+  keyOptions?: KeyOptions;
+}
+
+/**
+ * Options of `@CircuitBreaker(family, { key, ... })`: the per-method options and fallback of
+ * {@link CircuitBreakerMethodOptions}, and the function that picks each call's key from the
+ * method's arguments. `A` is the list of the method's leading parameters the key function
+ * declares: the decorator accepts only a method whose parameters start with them.
+ * @publicApi
+ */
+export interface CircuitBreakerKeyedOptions<
+  A extends unknown[],
+> extends CircuitBreakerMethodOptions {
+  /**
+   * The key of a call, from the method's arguments (called with `this` set to the instance): a
+   * non-empty string of at most 256 characters. A key function that throws, or returns anything
+   * else, fails that call (in the method's shape) without reaching the method.
+   */
+  key: (...args: A) => string;
+}

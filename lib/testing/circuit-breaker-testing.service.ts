@@ -15,6 +15,7 @@ import {
   type Breaker,
   type CircuitState,
   closestName,
+  FAMILY_KEY_SEPARATOR,
   forceState,
   type ManualClock,
 } from '../core/internal.js';
@@ -66,11 +67,16 @@ export class CircuitBreakerTesting implements OnApplicationBootstrap, OnModuleDe
   }
 
   /**
-   * The breaker named `name` (`registry.get(name)`).
+   * The breaker named `name` (`registry.get(name)`), or a family's breaker for one key, by its
+   * name `family:key` (`registry.family(family).get(key)`, created if the key has none yet).
    * @throws UnknownCircuitBreakerError for an unknown name; before `init()`, the message says
    * that breakers named only by `@CircuitBreaker()` are declared by `init()`.
    */
   breaker(name: string): Breaker {
+    const split = name.indexOf(FAMILY_KEY_SEPARATOR);
+    if (split > 0 && this.registry.hasFamily(name.slice(0, split))) {
+      return this.registry.family(name.slice(0, split)).get(name.slice(split + 1));
+    }
     try {
       return this.registry.get(name);
     } catch (error) {
@@ -113,23 +119,27 @@ export class CircuitBreakerTesting implements OnApplicationBootstrap, OnModuleDe
   }
 
   /**
-   * Closes every breaker (`reset()`) and then forgets every recorded event: a clean start for the
+   * Closes every breaker, families' included (`reset()`) and then forgets every recorded event: a clean start for the
    * next test when several share one application. The clock is left where it is.
    */
   resetAll(): void {
     for (const name of this.registry.names()) this.registry.get(name).reset();
+    for (const name of this.registry.familyNames()) {
+      const family = this.registry.family(name);
+      for (const key of family.keys()) family.peek(key)?.reset();
+    }
     for (const log of this.logs.values()) log.clear();
   }
 
   /**
-   * Checks, once every breaker is declared, that each override names one of them (a typo would
+   * Checks, once every breaker is declared, that each override names one of them or a family (a typo would
    * otherwise override nothing). Runs on `init()`; skipped when the registry has `autoCreate`.
    */
   onApplicationBootstrap(): void {
     if (this.registry.declarations.module.autoCreate) return;
     const known = this.registry.names();
     for (const name of this.overrides) {
-      if (this.registry.has(name)) continue;
+      if (this.registry.has(name) || this.registry.hasFamily(name)) continue;
       const near = closestName(name, known);
       throw new Error(
         `${OVERRIDES_SOURCE}: no circuit breaker is named "${name}"` +

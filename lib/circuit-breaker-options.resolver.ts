@@ -88,7 +88,8 @@ function fail(site: LayerSite, option: string, expected: string, value: unknown)
   );
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** An object that is not `null` or an array: what an options object must be. @internal */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -6,6 +6,7 @@ import {
 } from './core/internal.js';
 import {
   checkExtends,
+  isPlainObject,
   type NormalizedModuleOptions,
   resolveCircuitBreaker,
   type ResolvedCircuitBreaker,
@@ -43,10 +44,6 @@ export interface ResolvedFamily {
   readonly source: string | undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Throws unless `name` can name a family: a non-empty string without the key separator. */
 export function checkFamilyName(name: unknown): asserts name is string {
   checkBreakerName(name);
@@ -66,10 +63,10 @@ function splitFamilies(options: unknown): {
   families: Map<string, Declaration & { bounds: FamilyBounds }>;
 } {
   const families = new Map<string, Declaration & { bounds: FamilyBounds }>();
-  if (!isRecord(options) || !('families' in options)) return { rest: options, families };
+  if (!isPlainObject(options) || !('families' in options)) return { rest: options, families };
   const { families: input, ...rest } = options;
   if (input === undefined) return { rest, families };
-  if (!isRecord(input)) {
+  if (!isPlainObject(input)) {
     throw new BreakerOptionsError(
       'families',
       'families',
@@ -80,7 +77,7 @@ function splitFamilies(options: unknown): {
   for (const [name, value] of Object.entries(input)) {
     checkFamilyName(name);
     const site = { breaker: name, source: FOR_ROOT_FAMILIES };
-    if (!isRecord(value)) validateLayer(site, value);
+    if (!isPlainObject(value)) validateLayer(site, value);
     const { maxKeys, idleTimeout, keyOptions, ...own } = (value ??
       {}) as CircuitBreakerFamilyOptions;
     const layer = validateLayer(site, own);

@@ -1,4 +1,8 @@
-import { validateLayer, type SourcedLayer } from '../circuit-breaker-options.resolver.js';
+import {
+  isPlainObject,
+  type SourcedLayer,
+  validateLayer,
+} from '../circuit-breaker-options.resolver.js';
 import type { CircuitBreakerFinalLayers } from '../circuit-breaker.declarations.js';
 import { closestName, describeValue, ManualClock } from '../core/internal.js';
 import type { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface.js';
@@ -26,10 +30,6 @@ function invalid(option: string, expected: string, value: unknown): TypeError {
   );
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Checks `forRoot()`'s options: known keys, a `ManualClock`, and each override as a layer of
  * breaker options (the same checks as a declaration's; `extends` refused).
@@ -37,7 +37,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export function checkTestingOptions(input: unknown): CheckedTestingOptions {
   if (input === undefined) input = {};
-  if (!isRecord(input)) throw invalid('options', 'an object', input);
+  if (!isPlainObject(input)) throw invalid('options', 'an object', input);
   for (const key of Object.keys(input)) {
     if (KEYS.includes(key)) continue;
     const near = closestName(key, KEYS);
@@ -53,7 +53,7 @@ export function checkTestingOptions(input: unknown): CheckedTestingOptions {
     throw invalid('clock', 'a ManualClock (from nestjs-circuit-breaker)', clock);
   }
   const overrides = new Map<string, CircuitBreakerOptions>();
-  if (options.overrides !== undefined && !isRecord(options.overrides)) {
+  if (options.overrides !== undefined && !isPlainObject(options.overrides)) {
     throw invalid('overrides', 'an object of breaker options by breaker name', options.overrides);
   }
   for (const [name, layer] of Object.entries(options.overrides ?? {})) {

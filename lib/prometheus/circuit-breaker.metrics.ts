@@ -14,8 +14,9 @@ import type {
   MetricsRegistry,
   MetricsSourceEvent,
 } from './circuit-breaker-metrics-options.interface.js';
-import { FamilySeries, type FamilySeriesHooks, type ScrapedAggregate } from './family-series.js';
-import { MetricSet, type MetricSource, type ScrapedBreaker } from './metric-set.js';
+import { FamilySeries, type FamilySeriesHooks } from './family-series.js';
+import { MetricSet } from './metric-set.js';
+import type { MetricSource, ScrapedAggregate, ScrapedBreaker } from './scraped.js';
 
 /** The metric sets of each prom-client registry, by prefix. */
 const sets = new WeakMap<MetricsRegistry, Map<string, MetricSet>>();

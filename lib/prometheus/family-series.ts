@@ -5,26 +5,13 @@ import {
   type Disposable,
   windowReport,
 } from '../core/internal.js';
-import type { ScrapedBreaker } from './metric-set.js';
+import type { ScrapedAggregate, ScrapedBreaker } from './scraped.js';
 
 /**
  * The key of a family's aggregate series: `name="<family>:__other__"` adds up every key beyond
  * `maxKeysPerFamily`. A real key spelt `__other__` is always folded into it.
  */
 export const OTHER_KEYS = '__other__';
-
-/** A family's keys without a series of their own, added up, as a scrape sees them. */
-export interface ScrapedAggregate {
-  /** `<family>:__other__`. */
-  readonly name: string;
-  /** Keys folded in now, by state. */
-  readonly states: Readonly<Record<CircuitState, number>>;
-  readonly successfulCalls: number;
-  readonly failedCalls: number;
-  readonly slowCalls: number;
-  /** Fallbacks of every key ever folded in (released ones included): never goes backwards. */
-  readonly fallbacks: number;
-}
 
 /** What a family's series tell their owner. */
 export interface FamilySeriesHooks {

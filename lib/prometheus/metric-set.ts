@@ -1,25 +1,11 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { type BreakerStats, CircuitState, type Breaker, windowReport } from '../core/internal.js';
+import { CircuitState, windowReport } from '../core/internal.js';
 import { CallsHistogram, checkBuckets } from './calls-histogram.js';
-import type { ScrapedAggregate } from './family-series.js';
+import type { MetricSource, ScrapedAggregate, ScrapedBreaker } from './scraped.js';
 import type {
   MetricsRegistry,
   MetricsSourceEvent,
 } from './circuit-breaker-metrics-options.interface.js';
-
-/** One breaker as a scrape sees it. */
-export interface ScrapedBreaker {
-  readonly stats: BreakerStats;
-  readonly breaker: Breaker;
-}
-
-/** What feeds a metric set: one registration (a registry, or a set of breakers). */
-export interface MetricSource {
-  /** The breakers to report now (disposed ones left out). */
-  scrape(): Iterable<ScrapedBreaker>;
-  /** The families' aggregate series (their keys beyond the cap), added up. */
-  aggregates(): Iterable<ScrapedAggregate>;
-}
 
 const STATES = Object.values(CircuitState);
 

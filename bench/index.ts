@@ -13,6 +13,7 @@ import { cpus } from 'node:os';
 import { runAllocation } from './allocation.js';
 import { runClosed } from './closed.js';
 import { runFailing } from './failing.js';
+import { runFamilyMemory } from './family-memory.js';
 import { type CaseResult, type Check, type Row, checkLines, markdownTable } from './harness.js';
 import { runIdle } from './idle.js';
 import { runLongRun } from './long-run.js';
@@ -35,6 +36,7 @@ const cases: Record<string, (scale: number) => Promise<CaseResult>> = {
   '9': runRedisFleet,
   '10': runRedisPause,
   '11': runMetrics,
+  '12': runFamilyMemory,
 };
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');

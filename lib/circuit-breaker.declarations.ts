@@ -223,8 +223,8 @@ export class CircuitBreakerDeclarations {
    * Throws if a family's name is also a breaker's, or the start (`family:`) of one: the names of
    * the family's breakers would be ambiguous.
    */
-  checkFamilyNames(): void {
-    const breakers = this.names();
+  checkFamilyNames(also?: string): void {
+    const breakers = also === undefined ? this.names() : [...this.names(), also];
     for (const family of this.familyNames()) {
       const prefix = `${family}${FAMILY_KEY_SEPARATOR}`;
       const clash = breakers.find((b) => b === family || b.startsWith(prefix));

@@ -73,6 +73,9 @@ function copyFunctionIdentity(from: AnyFunction, to: AnyFunction): void {
  * ```
  *
  * - `name` defaults to `ClassName.methodName` (the class name for a class-level decorator).
+ * - With `key` (`@CircuitBreaker('carrier', { key: (carrier: string) => carrier })`), `name`
+ *   names a family of breakers and each call goes to its key's breaker (`carrier:dhl`), made on
+ *   first use; the key function's parameter types must match the method's leading parameters.
  * - `options` are per-method overrides of the breaker's options, plus the method's `fallback`.
  * - Synchronous, `Promise`-returning and `Observable`-returning methods keep their shape. An
  *   Observable is guarded per subscription: an error is a failure, the first value or completion

@@ -360,7 +360,7 @@ export class CircuitBreakerRegistry implements OnApplicationShutdown {
   }
 
   private create(name: string): Breaker {
-    if (this.phase === 'ready') this.declarations.checkFamilyNames();
+    if (this.phase === 'ready') this.declarations.checkFamilyNames(name);
     const resolved = this.declarations.resolve(name);
     const breaker = createBreaker(resolved);
     this.entries.set(name, { breaker, health: resolved.health });

@@ -5,19 +5,28 @@ export interface KeySlot<V> {
   lastUsed: number;
 }
 
+/** A slot in the use order: a doubly linked list, so that a use moves it in O(1). */
+interface Link<V> extends KeySlot<V> {
+  older: Link<V> | undefined;
+  newer: Link<V> | undefined;
+}
+
 /**
  * Keys in least-recently-used order, with lazy expiry and eviction: no timer, and every operation
- * amortised O(1). A `Map` keeps insertion order, so moving a key to the end on use keeps the least
- * recently used one first. A key that is busy when a sweep reaches it (the caller's `isIdle` says
+ * amortised O(1). The keys are found through a `Map` and kept in use order in a linked list through
+ * their slots (a use relinks one slot; moving a key to the end of a `Map` would cost a delete and
+ * an insert on every use). A key that is busy when a sweep reaches it (the caller's `isIdle` says
  * no) counts as used then and goes to the end, so that one busy key cannot stall a sweep; each
  * sweep looks at a bounded number of keys.
  *
  * Package-internal: the bookkeeping of `BreakerFamily`.
  */
 export class KeyTable<V> {
-  private readonly slots = new Map<string, KeySlot<V>>();
-  /** The most recently used key: using it again needs no move. */
-  private newest: KeySlot<V> | undefined = undefined;
+  private readonly slots = new Map<string, Link<V>>();
+  /** The least recently used key. */
+  private oldest: Link<V> | undefined = undefined;
+  /** The most recently used key. */
+  private newest: Link<V> | undefined = undefined;
 
   get size(): number {
     return this.slots.size;
@@ -38,9 +47,9 @@ export class KeyTable<V> {
 
   /** Adds a new key as the most recently used. */
   insert(key: string, value: V, now: number): KeySlot<V> {
-    const slot: KeySlot<V> = { key, value, lastUsed: now };
+    const slot: Link<V> = { key, value, lastUsed: now, older: undefined, newer: undefined };
     this.slots.set(key, slot);
-    this.newest = slot;
+    this.append(slot);
     return slot;
   }
 
@@ -49,16 +58,16 @@ export class KeyTable<V> {
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;
     this.slots.delete(key);
-    if (this.newest === slot) this.newest = undefined;
+    this.unlink(slot);
     return slot;
   }
 
   /** Every key, least recently used first. */
-  keys(): IterableIterator<string> {
-    return this.slots.keys();
+  *keys(): IterableIterator<string> {
+    for (let slot = this.oldest; slot !== undefined; slot = slot.newer) yield slot.key;
   }
 
-  /** Every slot, least recently used first. */
+  /** Every slot, in no particular order. */
   values(): IterableIterator<KeySlot<V>> {
     return this.slots.values();
   }
@@ -66,6 +75,7 @@ export class KeyTable<V> {
   /** Removes every key. */
   clear(): void {
     this.slots.clear();
+    this.oldest = undefined;
     this.newest = undefined;
   }
 
@@ -82,7 +92,7 @@ export class KeyTable<V> {
   ): number {
     let removed = 0;
     for (let looked = 0; looked < limit; looked++) {
-      const oldest = this.oldest();
+      const oldest = this.oldest;
       if (oldest === undefined || now - oldest.lastUsed < timeout) break;
       if (isIdle(oldest.value)) {
         this.remove(oldest.key);
@@ -101,7 +111,7 @@ export class KeyTable<V> {
    */
   evictOne(now: number, limit: number, isIdle: (value: V) => boolean): KeySlot<V> | undefined {
     for (let looked = 0; looked < limit; looked++) {
-      const oldest = this.oldest();
+      const oldest = this.oldest;
       if (oldest === undefined) return undefined;
       if (isIdle(oldest.value)) return this.remove(oldest.key);
       this.moveToEnd(oldest, now);
@@ -109,15 +119,27 @@ export class KeyTable<V> {
     return undefined;
   }
 
-  private oldest(): KeySlot<V> | undefined {
-    return this.slots.values().next().value;
-  }
-
-  private moveToEnd(slot: KeySlot<V>, now: number): void {
+  private moveToEnd(slot: Link<V>, now: number): void {
     if (slot.lastUsed < now) slot.lastUsed = now;
     if (this.newest === slot) return;
-    this.slots.delete(slot.key);
-    this.slots.set(slot.key, slot);
+    this.unlink(slot);
+    this.append(slot);
+  }
+
+  private append(slot: Link<V>): void {
+    slot.older = this.newest;
+    slot.newer = undefined;
+    if (this.newest === undefined) this.oldest = slot;
+    else this.newest.newer = slot;
     this.newest = slot;
+  }
+
+  private unlink(slot: Link<V>): void {
+    if (slot.older === undefined) this.oldest = slot.newer;
+    else slot.older.newer = slot.newer;
+    if (slot.newer === undefined) this.newest = slot.older;
+    else slot.newer.older = slot.older;
+    slot.older = undefined;
+    slot.newer = undefined;
   }
 }

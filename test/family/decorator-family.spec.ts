@@ -69,6 +69,14 @@ export class TypeChecks {
   }
 }
 
+@Injectable()
+class SyncWithTimeout {
+  @CircuitBreaker('sync', { key: (k: string) => k, timeout: 100 })
+  now(k: string): string {
+    return k;
+  }
+}
+
 const apps: INestApplicationContext[] = [];
 afterEach(async () => {
   while (apps.length > 0) await apps.pop()!.close();
@@ -142,6 +150,17 @@ describe('@CircuitBreaker(family, { key })', () => {
     }
     expect(isBreakerOptionsError(error)).toBe(true);
     expect(error).toMatchObject({ breakerName: 'carrier', option: 'idleTimeout' });
+  });
+
+  it('a timeout on a synchronous method routed to a family fails the bootstrap', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CircuitBreakerModule.forRoot({})],
+      providers: [SyncWithTimeout],
+    }).compile();
+    await expect(moduleRef.init()).rejects.toThrow(
+      'unset for the synchronous method SyncWithTimeout.now',
+    );
+    await moduleRef.close();
   });
 
   it('rejects a key on a class, a family without a name, and a key that is not a function', () => {

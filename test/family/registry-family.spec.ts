@@ -114,6 +114,10 @@ describe('CircuitBreakerRegistry: families', () => {
     const r = registry({ families: { carrier: {} } });
     r.initialise();
     expect(() => r.getOrCreate('carrier:x', {})).toThrow('a family name no breaker is named');
+    const auto = registry({ autoCreate: true, families: { carrier: {} } });
+    auto.initialise();
+    expect(() => auto.get('carrier:y')).toThrow('a family name no breaker is named');
+    expect(auto.get('carrierx').name).toBe('carrierx');
   });
 
   it('events$ carries the members’ events with the family and the key, until a key is released', async () => {
@@ -138,6 +142,9 @@ describe('CircuitBreakerRegistry: families', () => {
       .get('ups')
       .execute(failWith(new Error('down')))
       .catch(() => undefined);
+    // The released key's breaker is no longer held by the stream (its entry would leak).
+    const sources = (r as unknown as { stream: { sources: Map<string, unknown> } }).stream.sources;
+    expect([...sources.keys()]).toEqual(['carrier:ups']);
     expect(events.map((e) => `${e.key}:${e.type}`)).toEqual([
       'dhl:success',
       'ups:failure',

@@ -15,8 +15,7 @@ import {
 import type { TelemetryEventType } from './circuit-breaker-telemetry-options.interface.js';
 import { ATTRIBUTES, errorType, attributeValue } from './telemetry-attributes.js';
 import { addRejectionEvent, addStateChangeEvent } from './span-events.js';
-
-const STATES: readonly CircuitState[] = Object.values(CircuitState);
+import { ALL_STATES as STATES, type MemberName, type StateReading } from './family-slots.js';
 
 /**
  * Bucket bounds advised for `call.duration`, in seconds: the ones the semantic conventions advise
@@ -26,13 +25,22 @@ const DURATION_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ];
 
-/** One handler per engine event type, each taking that type's event. */
+/**
+ * One handler per engine event type, each taking that type's event, and for a family's key the
+ * name (and family) its points go under.
+ */
 export type EventHandlers = {
-  readonly [K in TelemetryEventType]: (event: BreakerEventMap[K]) => void;
+  readonly [K in TelemetryEventType]: (event: BreakerEventMap[K], member?: MemberName) => void;
 };
 
 /** Where the state instrument reads the breakers when metrics are collected. */
-export type StateReader = () => Iterable<readonly [name: string, state: CircuitState]>;
+export type StateReader = () => Iterable<StateReading>;
+
+/** The name attributes of a point: the breaker's, or a family key's (with its family). */
+const named = (breaker: string, member: MemberName | undefined): Attributes =>
+  member === undefined
+    ? { [ATTRIBUTES.name]: breaker }
+    : { [ATTRIBUTES.name]: member.name, [ATTRIBUTES.family]: member.family };
 
 /**
  * The instruments of one registration, on one meter: `state` (observed when metrics are
@@ -45,8 +53,8 @@ export class BreakerInstruments implements Disposable {
   private readonly state: ObservableUpDownCounter;
   private observe: ObservableCallback | undefined;
   private readStates: StateReader | undefined;
-  /** The breakers the last collection reported. */
-  private reported = new Set<string>();
+  /** The names the last collection reported, with their family. */
+  private reported = new Map<string, string | undefined>();
   private active = true;
 
   constructor(meter: Meter, prefix: string, spanEvents: boolean) {
@@ -76,26 +84,27 @@ export class BreakerInstruments implements Disposable {
       // NaN: the call began before anyone listened, so the breaker did not time it.
       if (this.active && seconds === seconds) duration.record(seconds, attributes);
     };
+    // Span events keep a family key's own name: a span is one call, not a series.
     this.handlers = {
-      success: (e) => time(e.duration / 1000, plain.get(e.breaker, 'success')),
-      ignored: (e) => time(e.duration / 1000, plain.get(e.breaker, 'ignored')),
-      failure: (e) =>
+      success: (e, m) => time(e.duration / 1000, plain.get(e.breaker, 'success', m)),
+      ignored: (e, m) => time(e.duration / 1000, plain.get(e.breaker, 'ignored', m)),
+      failure: (e, m) =>
         time(e.duration / 1000, {
-          [ATTRIBUTES.name]: e.breaker,
+          ...named(e.breaker, m),
           [ATTRIBUTES.outcome]: 'failure',
           [ATTRIBUTES.errorType]: errorType(e.error),
         }),
-      timeout: (e) => time(e.timeout / 1000, plain.get(e.breaker, 'timeout')),
-      rejection: (e) => {
+      timeout: (e, m) => time(e.timeout / 1000, plain.get(e.breaker, 'timeout', m)),
+      rejection: (e, m) => {
         if (!this.active) return;
         const reason = attributeValue(e.reason);
-        rejected.add(1, { [ATTRIBUTES.name]: e.breaker, [ATTRIBUTES.rejectionReason]: reason });
+        rejected.add(1, { ...named(e.breaker, m), [ATTRIBUTES.rejectionReason]: reason });
         if (spanEvents) addRejectionEvent(e, reason);
       },
-      stateChange: (e) => {
+      stateChange: (e, m) => {
         if (!this.active) return;
         transitions.add(1, {
-          [ATTRIBUTES.name]: e.breaker,
+          ...named(e.breaker, m),
           [ATTRIBUTES.previousState]: attributeValue(e.from),
           [ATTRIBUTES.state]: attributeValue(e.to),
         });
@@ -115,20 +124,24 @@ export class BreakerInstruments implements Disposable {
     if (!this.active || this.observe !== undefined) return;
     this.readStates = readStates;
     const observe: ObservableCallback = (result) => {
-      const now = new Set<string>();
-      const report = (name: string, current: CircuitState | undefined): void => {
+      const now = new Map<string, string | undefined>();
+      const report = (
+        name: string,
+        family: string | undefined,
+        value: (state: CircuitState) => number,
+      ): void => {
+        const base = named(name, family === undefined ? undefined : { name, family });
         for (const state of STATES) {
-          result.observe(state === current ? 1 : 0, {
-            [ATTRIBUTES.name]: name,
-            [ATTRIBUTES.state]: attributeValue(state),
-          });
+          result.observe(value(state), { ...base, [ATTRIBUTES.state]: attributeValue(state) });
         }
       };
-      for (const [name, current] of this.readStates?.() ?? []) {
-        now.add(name);
-        report(name, current);
+      for (const { name, family, state: current, counts } of this.readStates?.() ?? []) {
+        now.set(name, family);
+        report(name, family, (state) => counts?.[state] ?? (state === current ? 1 : 0));
       }
-      for (const name of this.reported) if (!now.has(name)) report(name, undefined);
+      for (const [name, family] of this.reported) {
+        if (!now.has(name)) report(name, family, () => 0);
+      }
       this.reported = now;
       // Disposed, and the zeros are out: leave the meter (once this callback has returned).
       if (!this.active) queueMicrotask(() => this.leave());
@@ -158,11 +171,16 @@ export class BreakerInstruments implements Disposable {
 class OutcomeAttributes {
   private readonly byBreaker = new Map<string, Partial<Record<string, Attributes>>>();
 
-  get(breaker: string, outcome: 'success' | 'ignored' | 'timeout'): Attributes {
-    let byOutcome = this.byBreaker.get(breaker);
-    if (byOutcome === undefined) this.byBreaker.set(breaker, (byOutcome = {}));
+  get(
+    breaker: string,
+    outcome: 'success' | 'ignored' | 'timeout',
+    member: MemberName | undefined,
+  ): Attributes {
+    const name = member?.name ?? breaker;
+    let byOutcome = this.byBreaker.get(name);
+    if (byOutcome === undefined) this.byBreaker.set(name, (byOutcome = {}));
     return (byOutcome[outcome] ??= {
-      [ATTRIBUTES.name]: breaker,
+      ...named(breaker, member),
       [ATTRIBUTES.outcome]: outcome,
       // A timeout failed the call with the breaker's own error.
       ...(outcome === 'timeout' ? { [ATTRIBUTES.errorType]: CallTimeoutError.name } : {}),

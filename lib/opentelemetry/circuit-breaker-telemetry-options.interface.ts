@@ -1,5 +1,5 @@
 import type { Meter, MeterProvider } from '@opentelemetry/api';
-import type { Breaker, BreakerEventMap, CircuitState } from '../core/index.js';
+import type { Breaker, BreakerEventMap, BreakerFamily, CircuitState } from '../core/index.js';
 
 /**
  * Options of {@link instrumentCircuitBreakers} and `CircuitBreakerOpenTelemetryModule.forRoot()`.
@@ -31,6 +31,17 @@ export interface CircuitBreakerTelemetryOptions {
    * @default true
    */
   spanEvents?: boolean;
+  /**
+   * Keys of one family (`BreakerFamily`, `registry.family(name)`) given a `circuit_breaker.name`
+   * of their own (`<family>:<key>`): the first ones created, and as released keys give their
+   * place back; a key keeps its place (or its lack of one) for the life of its breaker. Every
+   * other key is recorded as `<family>:__other__` (whose `state` series count its keys in each
+   * state), so a family never makes more than `maxKeysPerFamily + 1` names. Every family key's
+   * points also carry `circuit_breaker.family`. Span events keep the key's own name. An integer
+   * >= 0 (0: every key under `<family>:__other__`).
+   * @default 100
+   */
+  maxKeysPerFamily?: number;
 }
 
 /**
@@ -41,6 +52,10 @@ export interface CircuitBreakerTelemetryOptions {
 export interface CircuitBreakerTelemetrySource {
   /** The breakers that exist now, by name, with their state (read when metrics are collected). */
   snapshot(): Record<string, { readonly state: CircuitState }>;
+  /** The names of the families (optional: a source without families). */
+  familyNames?(): string[];
+  /** The family named `name` (called only for names `familyNames()` returned). */
+  family?(name: string): BreakerFamily;
   /** `true` once the application has shut down: nothing is observed from it then. */
   readonly isShutDown: boolean;
   /** Every event of every breaker, delivered synchronously, including breakers created later. */
@@ -58,14 +73,23 @@ export type TelemetryEventType =
 /** One event of one breaker, as a {@link CircuitBreakerTelemetrySource} delivers it. @publicApi */
 export type TelemetrySourceEvent = {
   [K in TelemetryEventType]: {
+    /** The breaker's name (`<family>:<key>` for a family's breaker). */
     readonly breaker: string;
+    /** For a family's breaker: the family's name. */
+    readonly family?: string;
+    /** For a family's breaker: its key. */
+    readonly key?: string;
     readonly type: K;
     readonly event: BreakerEventMap[K];
   };
 }[TelemetryEventType];
 
-/** What {@link instrumentCircuitBreakers} instruments: a registry, or engine breakers. @publicApi */
-export type CircuitBreakerTelemetryTarget = CircuitBreakerTelemetrySource | Iterable<Breaker>;
+/**
+ * What {@link instrumentCircuitBreakers} instruments: a registry, or engine breakers and
+ * families. @publicApi
+ */
+export type CircuitBreakerTelemetryTarget =
+  CircuitBreakerTelemetrySource | Iterable<Breaker | BreakerFamily>;
 
 /**
  * What {@link instrumentCircuitBreakers} returns: a disposable (`{ dispose() }`, the engine's

@@ -30,8 +30,10 @@ const CALLER = 'instrumentCircuitBreakers';
  * - Span events `circuit_breaker.rejected` and `circuit_breaker.state_change` on the span active
  *   where a call is refused or a transition happens.
  *
- * `target` is a `CircuitBreakerRegistry` (breakers it creates later are instrumented too) or
- * engine breakers (a disposed one drops out at the next collection). Calls already running when
+ * `target` is a `CircuitBreakerRegistry` (breakers it creates later are instrumented too, and its
+ * families) or engine breakers and `BreakerFamily`s (a disposed one drops out at the next
+ * collection). A family's first `maxKeysPerFamily` keys are named `<family>:<key>`; the others
+ * are recorded as `<family>:__other__`. Calls already running when
  * this is called were not timed and are left out of the histogram. Instruments are created on the
  * meter `nestjs-circuit-breaker` of `meterProvider` (by default the global one, read now: start
  * the SDK first), or on `meter`. Two registrations on one meter share its instruments; give
@@ -47,9 +49,9 @@ export function instrumentCircuitBreakers(
   options: CircuitBreakerTelemetryOptions = {},
 ): CircuitBreakerTelemetry {
   const checked = checkTarget(target, CALLER);
-  const { meter, prefix, spanEvents } = resolveTelemetryOptions(options, CALLER);
+  const { meter, prefix, spanEvents, maxKeysPerFamily } = resolveTelemetryOptions(options, CALLER);
   const instruments = new BreakerInstruments(meter, prefix, spanEvents);
-  const watched = watch(checked, instruments.handlers);
+  const watched = watch(checked, instruments.handlers, maxKeysPerFamily);
   instruments.observeStates(() => watched.states());
   let disposed = false;
   return {

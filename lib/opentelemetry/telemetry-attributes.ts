@@ -5,6 +5,8 @@
  */
 export const ATTRIBUTES = {
   name: 'circuit_breaker.name',
+  /** The family of a family's key (ours). */
+  family: 'circuit_breaker.family',
   /** The state a series is for (`state`), or the state entered (`state_change.count`). */
   state: 'circuit_breaker.state',
   previousState: 'circuit_breaker.previous_state',

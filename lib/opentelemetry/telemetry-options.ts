@@ -8,6 +8,7 @@ export interface ResolvedTelemetryOptions {
   readonly meter: Meter;
   readonly prefix: string;
   readonly spanEvents: boolean;
+  readonly maxKeysPerFamily: number;
 }
 
 const OPTION_NAMES: ReadonlyArray<keyof CircuitBreakerTelemetryOptions> = [
@@ -15,6 +16,7 @@ const OPTION_NAMES: ReadonlyArray<keyof CircuitBreakerTelemetryOptions> = [
   'meter',
   'prefix',
   'spanEvents',
+  'maxKeysPerFamily',
 ];
 
 /** The longest name after the prefix (`state_change.count`); the API allows 255 characters. */
@@ -49,7 +51,7 @@ export function checkTelemetryOptions(options: unknown, caller: string): void {
         `the options are ${OPTION_NAMES.join(', ')}`,
     );
   }
-  const { meterProvider, meter, prefix, spanEvents } = given;
+  const { meterProvider, meter, prefix, spanEvents, maxKeysPerFamily } = given;
   if (meterProvider !== undefined && meter !== undefined) {
     fail('give meterProvider or meter, not both (meter is used as it is)');
   }
@@ -76,6 +78,14 @@ export function checkTelemetryOptions(options: unknown, caller: string): void {
   if (spanEvents !== undefined && typeof spanEvents !== 'boolean') {
     fail(`spanEvents must be a boolean, received ${describeValue(spanEvents)}`);
   }
+  if (
+    maxKeysPerFamily !== undefined &&
+    (typeof maxKeysPerFamily !== 'number' ||
+      !Number.isSafeInteger(maxKeysPerFamily) ||
+      maxKeysPerFamily < 0)
+  ) {
+    fail(`maxKeysPerFamily must be an integer >= 0, received ${describeValue(maxKeysPerFamily)}`);
+  }
 }
 
 /** Checks the options and applies the defaults; the global meter provider is read here. */
@@ -91,5 +101,6 @@ export function resolveTelemetryOptions(
     meter,
     prefix: options.prefix ?? 'circuit_breaker.',
     spanEvents: options.spanEvents ?? true,
+    maxKeysPerFamily: options.maxKeysPerFamily ?? 100,
   };
 }

@@ -9,6 +9,8 @@ export type {
 export { CircuitBreakerOpsModule } from './circuit-breaker-ops.module.js';
 export type {
   CircuitBreakerDetails,
+  CircuitBreakerFamilySummary,
+  CircuitBreakerOpsFamilySummary,
   CircuitBreakerOpsEvent,
   CircuitBreakerOpsEventType,
   CircuitBreakerOpsSummary,

@@ -1,7 +1,7 @@
 import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import type { CircuitBreakerRegistry } from '../circuit-breaker.registry.js';
-import type { TransitionReason } from '../core/index.js';
+import type { Disposable, TransitionReason } from '../core/index.js';
 import { EventRing } from './event-ring.js';
 import { toOpsEvent, toTransition, transitionType } from './ops-event.mapper.js';
 import type {
@@ -52,15 +52,24 @@ interface Logged {
   readonly event: CircuitBreakerOpsEvent;
 }
 
+/** A family's keys' last transitions, forgotten as keys are released. */
+interface FamilyLog {
+  readonly last: Map<string, OpsTransition>;
+  readonly watch: Disposable;
+}
+
 /**
- * The recent events of every breaker, one bounded ring each, fed by the registry's `events$` from
- * module init to module destroy; the last transition of each breaker; and the transitions as they
- * happen, for the event stream. A manual transition made through the endpoints carries who asked.
+ * The recent events of every breaker, one bounded ring each (one per family, shared by its keys:
+ * a family of 10,000 keys keeps as many events as one breaker), fed by the registry's `events$`
+ * from module init to module destroy; the last transition of each breaker (of each key held, for
+ * a family); and the transitions as they happen, for the event stream. A manual transition made
+ * through the endpoints carries who asked.
  * @internal
  */
 export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
   private readonly rings = new Map<string, EventRing<Logged>>();
   private readonly last = new Map<string, OpsTransition>();
+  private readonly families = new Map<string, FamilyLog>();
   private readonly listeners = new Set<(event: CircuitBreakerOpsEvent) => void>();
   private subscription: Subscription | undefined;
   private readonly pending = new Map<string, Pending>();
@@ -76,7 +85,9 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
       const time = isoNow();
       let event = toOpsEvent(e, time);
       if (e.type === 'stateChange') {
-        this.last.set(e.breaker, toTransition(e.event, time));
+        const transition = toTransition(e.event, time);
+        if (e.family === undefined || e.key === undefined) this.last.set(e.breaker, transition);
+        else this.familyLog(e.family)?.last.set(e.key, transition);
         const waiting = this.pending.get(e.breaker);
         if (waiting?.request.reason === e.event.reason) {
           this.pending.delete(e.breaker);
@@ -93,6 +104,8 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     this.listeners.clear();
+    for (const family of this.families.values()) family.watch.dispose();
+    this.families.clear();
     for (const waiting of this.pending.values()) waiting.wake?.();
     this.pending.clear();
   }
@@ -104,7 +117,12 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
    * no transition comes (the breaker was already in that state), records the request as an event
    * of its own, without `stateTransition`.
    */
-  async manual(request: ManualRequest, act: () => void, done: () => boolean): Promise<void> {
+  async manual(
+    request: ManualRequest,
+    act: () => void,
+    done: () => boolean,
+    family?: string,
+  ): Promise<void> {
     const waiting: Pending = { request, claimed: false, wake: undefined };
     this.pending.set(request.name, waiting);
     try {
@@ -127,6 +145,7 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
     if (!waiting.claimed) {
       this.record({
         circuitBreakerName: request.name,
+        ...(family === undefined ? {} : { family }),
         type: transitionType(request.reason),
         creationTime: isoNow(),
         reason: request.reason as TransitionReason,
@@ -135,19 +154,46 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** The recent events of breaker `name` (or of every breaker), oldest first, of `type` if given. */
-  events(name?: string, type?: CircuitBreakerOpsEventType): CircuitBreakerOpsEvent[] {
+  /**
+   * The recent events of breaker or family `name` (or of every breaker and family), oldest first,
+   * of `type` if given, of the breaker named `breaker` only if given (a key of family `name`).
+   */
+  events(
+    name?: string,
+    type?: CircuitBreakerOpsEventType,
+    breaker?: string,
+  ): CircuitBreakerOpsEvent[] {
     const logged =
       name === undefined
         ? [...this.rings.values()].flatMap((ring) => ring.toArray()).sort((a, b) => a.seq - b.seq)
         : (this.rings.get(name)?.toArray() ?? []);
-    const events = logged.map((l) => l.event);
-    return type === undefined ? events : events.filter((e) => e.type === type);
+    return logged
+      .map((l) => l.event)
+      .filter(
+        (e) =>
+          (type === undefined || e.type === type) &&
+          (breaker === undefined || e.circuitBreakerName === breaker),
+      );
   }
 
-  /** The last transition of breaker `name` seen since the module started, or `null`. */
-  lastTransition(name: string): OpsTransition | null {
-    return this.last.get(name) ?? null;
+  /**
+   * The last transition of breaker `name` (of key `key` of family `name`, if given) seen since the
+   * module started, or `null`.
+   */
+  lastTransition(name: string, key?: string): OpsTransition | null {
+    if (key === undefined) return this.last.get(name) ?? null;
+    return this.families.get(name)?.last.get(key) ?? null;
+  }
+
+  /** The log of family `name`'s keys, following its releases from the first event on. */
+  private familyLog(name: string): FamilyLog | undefined {
+    let log = this.families.get(name);
+    if (log === undefined && this.registry.hasFamily(name)) {
+      const last = new Map<string, OpsTransition>();
+      const watch = this.registry.family(name).onKeyEvicted(({ key }) => last.delete(key));
+      this.families.set(name, (log = { last, watch }));
+    }
+    return log;
   }
 
   /** Calls `listener` with every transition (and manual request) from now on; returns the unsubscribe. */
@@ -157,7 +203,8 @@ export class OpsEventLog implements OnModuleInit, OnModuleDestroy {
   }
 
   private record(event: CircuitBreakerOpsEvent): void {
-    const name = event.circuitBreakerName;
+    // A family's keys share its ring: the log is bounded per family, not per key.
+    const name = event.family ?? event.circuitBreakerName;
     let ring = this.rings.get(name);
     if (ring === undefined) this.rings.set(name, (ring = new EventRing(this.capacity)));
     ring.push({ seq: this.seq++, event });

@@ -3,7 +3,11 @@ import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { CircuitBreakerRegistry } from '../circuit-breaker.registry.js';
 import { type BreakerStats, windowReport } from '../core/internal.js';
 import type { OpsEventLog } from './ops-event-log.js';
-import type { CircuitBreakerOpsEvent, CircuitBreakerOpsSummary } from './ops-payloads.interface.js';
+import type {
+  CircuitBreakerOpsEvent,
+  CircuitBreakerOpsFamilySummary,
+  CircuitBreakerOpsSummary,
+} from './ops-payloads.interface.js';
 import { SseClient } from './sse-client.js';
 
 /** The counters a summary is the difference of. */
@@ -103,7 +107,11 @@ export class OpsEventStream implements OnModuleInit, OnModuleDestroy {
   private broadcast(event: CircuitBreakerOpsEvent): void {
     const data = JSON.stringify(event);
     for (const client of this.clients) {
-      if (client.breaker === undefined || client.breaker === event.circuitBreakerName) {
+      if (
+        client.breaker === undefined ||
+        client.breaker === event.circuitBreakerName ||
+        client.breaker === event.family
+      ) {
         client.send('transition', data);
       }
     }
@@ -117,14 +125,21 @@ export class OpsEventStream implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** The summary of `summary`'s breakers a client follows, as JSON. */
+  /**
+   * The summary of `summary`'s breakers a client follows, as JSON: its breaker's, or its family's
+   * (the client follows a family, or one key `<family>:<key>`).
+   */
   private forClient(summary: SummaryPayload, client: SseClient): string {
     const name = client.breaker;
-    const one = name === undefined ? undefined : summary.circuitBreakers[name];
     if (name === undefined) return JSON.stringify(summary);
+    const one = summary.circuitBreakers[name];
+    const familyName =
+      one !== undefined || name in summary.families ? name : name.slice(0, name.indexOf(':'));
+    const family = summary.families[familyName];
     return JSON.stringify({
       ...summary,
       circuitBreakers: one === undefined ? {} : { [name]: one },
+      families: family === undefined ? {} : { [familyName]: family },
     });
   }
 
@@ -153,7 +168,12 @@ export class OpsEventStream implements OnModuleInit, OnModuleDestroy {
       this.baseline = next;
       this.baselineAt = now;
     }
-    return { time: new Date(now).toISOString(), circuitBreakers };
+    // A family is its counts by state: no per-key figures (a family may hold thousands of keys).
+    const families: Record<string, CircuitBreakerOpsFamilySummary> = {};
+    for (const [name, { keys, states }] of Object.entries(this.registry.familySnapshot())) {
+      families[name] = { keys, states };
+    }
+    return { time: new Date(now).toISOString(), circuitBreakers, families };
   }
 }
 
@@ -161,4 +181,6 @@ export class OpsEventStream implements OnModuleInit, OnModuleDestroy {
 interface SummaryPayload {
   readonly time: string;
   readonly circuitBreakers: Record<string, CircuitBreakerOpsSummary>;
+  /** Every family's keys by state. */
+  readonly families: Record<string, CircuitBreakerOpsFamilySummary>;
 }

@@ -47,7 +47,11 @@ const duration = (ms: number) => (ms === ms ? { durationInMs: Math.round(ms) } :
 
 /** A registry event as an ops event (resilience4j's names), seen at `time` (ISO-8601). */
 export function toOpsEvent(e: CircuitBreakerEvent, time: string): CircuitBreakerOpsEvent {
-  const base = { circuitBreakerName: e.breaker, creationTime: time };
+  const base = {
+    circuitBreakerName: e.breaker,
+    ...(e.family === undefined ? {} : { family: e.family }),
+    creationTime: time,
+  };
   switch (e.type) {
     case 'success':
       return { ...base, type: 'SUCCESS', ...duration(e.event.duration) };

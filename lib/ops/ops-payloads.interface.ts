@@ -77,8 +77,10 @@ export type CircuitBreakerOpsEventType =
  * @publicApi
  */
 export interface CircuitBreakerOpsEvent {
-  /** The breaker's name. */
+  /** The breaker's name (`<family>:<key>` for a family's breaker). */
   readonly circuitBreakerName: string;
+  /** For a family's breaker: the family's name (ours). */
+  readonly family?: string;
   /** What happened. */
   readonly type: CircuitBreakerOpsEventType;
   /** When this process saw it, ISO-8601. */
@@ -111,4 +113,42 @@ export interface CircuitBreakerOpsSummary {
   readonly callsPerSecond: number;
   /** The last transition seen since the ops module started, or `null`. */
   readonly lastTransition: OpsTransition | null;
+}
+
+/**
+ * One family of breakers, as `GET /{path}/circuitbreakers` (under `families`) and
+ * `GET /{path}/circuitbreakers/:family` answer: counts, not every key (a family may hold
+ * thousands). Read one key with `GET /{path}/circuitbreakers/:family/:key`.
+ * @publicApi
+ */
+export interface CircuitBreakerFamilySummary {
+  /** Keys held now. */
+  readonly keys: number;
+  /** Most keys kept at once (`maxKeys`). */
+  readonly maxKeys: number;
+  /** Milliseconds an idle key is kept; `null` for ever (`Infinity`). */
+  readonly idleTimeout: number | null;
+  /** Keys held now, by state. */
+  readonly states: Readonly<Record<CircuitState, number>>;
+  /** Keys not `CLOSED` (`OPEN`, `HALF_OPEN`, `FORCED_OPEN`, `DISABLED`), counted in full. */
+  readonly notClosedKeys: number;
+  /**
+   * The first keys not `CLOSED`, least recently used first, at most 20, each with its state;
+   * `notClosedKeys` has the count.
+   */
+  readonly notClosed: ReadonlyArray<{ readonly key: string; readonly state: CircuitState }>;
+  /** Keys created over the family's life. */
+  readonly created: number;
+  /** Keys released over the family's life, by reason. */
+  readonly evicted: Readonly<Record<'capacity' | 'idle' | 'deleted', number>>;
+  /** Keys created while the family was full of busy keys (over its cap). */
+  readonly overCap: number;
+}
+
+/** One family in an event stream `summary`. @publicApi */
+export interface CircuitBreakerOpsFamilySummary {
+  /** Keys held now. */
+  readonly keys: number;
+  /** Keys held now, by state. */
+  readonly states: Readonly<Record<CircuitState, number>>;
 }

@@ -1,5 +1,5 @@
 import type { OpenMetricsContentType, Registry } from 'prom-client';
-import type { BreakerEventMap, BreakerStats, Breaker } from '../core/index.js';
+import type { BreakerEventMap, BreakerFamily, BreakerStats, Breaker } from '../core/index.js';
 
 /** A prom-client registry, of either content type. @publicApi */
 export type MetricsRegistry = Registry | Registry<OpenMetricsContentType>;
@@ -24,6 +24,17 @@ export interface CircuitBreakerMetricsOptions {
    * @default prom-client's default buckets (0.005 s to 10 s)
    */
   buckets?: readonly number[];
+  /**
+   * Keys of one family (`BreakerFamily`, `registry.family(name)`) reported as series of their own,
+   * named `<family>:<key>`: the first ones created, and as released keys give their place back. A
+   * key keeps its place (or its lack of one) for the life of its breaker. Every other key adds up
+   * into one series per family, `name="<family>:__other__"`: its `state` gauge counts the keys in
+   * each state, its other figures are sums (no rate gauges), and the figures of its released keys
+   * stay in its counters. A released key with its own series loses them at once. An integer >= 0
+   * (0: every key in the aggregate).
+   * @default 100
+   */
+  maxKeysPerFamily?: number;
 }
 
 /**
@@ -36,6 +47,10 @@ export interface CircuitBreakerMetricsSource {
   snapshot(): Record<string, BreakerStats>;
   /** The breaker named `name` (called only for names `snapshot()` returned). */
   get(name: string): Breaker;
+  /** The names of the families (optional: a source without families). */
+  familyNames?(): string[];
+  /** The family named `name` (called only for names `familyNames()` returned). */
+  family?(name: string): BreakerFamily;
   /** Whether the application has shut down (its breakers are disposed): nothing is reported then. */
   readonly isShutDown: boolean;
   /** Every event of every breaker, including breakers created later. */
@@ -53,7 +68,12 @@ export type MetricsEventType =
 /** One event of one breaker, as a {@link CircuitBreakerMetricsSource} delivers it. @publicApi */
 export type MetricsSourceEvent = {
   [K in MetricsEventType]: {
+    /** The breaker's name (`<family>:<key>` for a family's breaker). */
     readonly breaker: string;
+    /** For a family's breaker: the family's name. */
+    readonly family?: string;
+    /** For a family's breaker: its key. */
+    readonly key?: string;
     readonly type: K;
     readonly event: BreakerEventMap[K];
   };

@@ -5,7 +5,12 @@ import type {
   CircuitBreakerPrometheusAsyncOptions,
 } from './circuit-breaker-prometheus-async-options.interface.js';
 
-const OPTION_NAMES: ReadonlySet<string> = new Set(['registry', 'prefix', 'buckets']);
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'registry',
+  'prefix',
+  'buckets',
+  'maxKeysPerFamily',
+]);
 const WAYS = ['useFactory', 'useClass', 'useExisting'] as const;
 
 function describe(value: unknown): string {
@@ -26,13 +31,13 @@ export function checkMetricsOptions(
 ): CircuitBreakerMetricsOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(
-      `${source}: the options must be an object { registry?, prefix?, buckets? }, received ${describe(options)}`,
+      `${source}: the options must be an object { registry?, prefix?, buckets?, maxKeysPerFamily? }, received ${describe(options)}`,
     );
   }
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.has(key)) {
       throw new TypeError(
-        `${source}: unknown option "${key}" (expected registry, prefix or buckets)`,
+        `${source}: unknown option "${key}" (expected registry, prefix, buckets or maxKeysPerFamily)`,
       );
     }
   }

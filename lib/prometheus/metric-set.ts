@@ -1,22 +1,11 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { type BreakerStats, CircuitState, type Breaker, windowReport } from '../core/internal.js';
+import { CircuitState, windowReport } from '../core/internal.js';
 import { CallsHistogram, checkBuckets } from './calls-histogram.js';
+import type { MetricSource, ScrapedAggregate, ScrapedBreaker } from './scraped.js';
 import type {
   MetricsRegistry,
   MetricsSourceEvent,
 } from './circuit-breaker-metrics-options.interface.js';
-
-/** One breaker as a scrape sees it. */
-export interface ScrapedBreaker {
-  readonly stats: BreakerStats;
-  readonly breaker: Breaker;
-}
-
-/** What feeds a metric set: one registration (a registry, or a set of breakers). */
-export interface MetricSource {
-  /** The breakers to report now (disposed ones left out). */
-  scrape(): Iterable<ScrapedBreaker>;
-}
 
 const STATES = Object.values(CircuitState);
 
@@ -75,12 +64,15 @@ export class MetricSet {
     }
     const scrape = (): ScrapedBreaker[] =>
       [...this.sources].flatMap((source) => [...source.scrape()]);
+    const aggregates = (): ScrapedAggregate[] =>
+      [...this.sources].flatMap((source) => [...source.aggregates()]);
     const registers = [registry];
     const gauge = <L extends string>(
       name: string,
       help: string,
       labelNames: readonly L[],
       fill: (gauge: Gauge<L>, scraped: ScrapedBreaker) => void,
+      fillAggregate?: (gauge: Gauge<L>, aggregate: ScrapedAggregate) => void,
     ): Gauge<L> =>
       new Gauge<L>({
         name: prefix + name,
@@ -90,16 +82,20 @@ export class MetricSet {
         collect() {
           this.reset();
           for (const scraped of scrape()) fill(this, scraped);
+          if (fillAggregate !== undefined) for (const a of aggregates()) fillAggregate(this, a);
         },
       });
     this.scraped = [
       gauge(
         'state',
-        'The state of the circuit breaker: 1 for its state, 0 for the others.',
+        "The state of the circuit breaker: 1 for its state, 0 for the others (for a family's <family>:__other__ series, its keys in each state).",
         ['name', 'state'],
         (g, { stats }) => {
           for (const state of STATES)
             g.set({ name: stats.name, state: label(state) }, state === stats.state ? 1 : 0);
+        },
+        (g, { name, states }) => {
+          for (const state of STATES) g.set({ name, state: label(state) }, states[state]);
         },
       ),
       gauge(
@@ -127,6 +123,10 @@ export class MetricSet {
           g.set({ name: s.stats.name, kind: 'successful' }, successfulCalls);
           g.set({ name: s.stats.name, kind: 'failed' }, failedCalls);
         },
+        (g, { name, successfulCalls, failedCalls }) => {
+          g.set({ name, kind: 'successful' }, successfulCalls);
+          g.set({ name, kind: 'failed' }, failedCalls);
+        },
       ),
       gauge(
         'slow_calls',
@@ -135,6 +135,7 @@ export class MetricSet {
         (g, s) => {
           g.set({ name: s.stats.name, kind: 'all' }, report(s).slowCalls);
         },
+        (g, { name, slowCalls }) => g.set({ name, kind: 'all' }, slowCalls),
       ),
       new Counter({
         name: `${prefix}fallback_calls${total}`,
@@ -145,6 +146,8 @@ export class MetricSet {
           this.reset();
           for (const { stats } of scrape())
             this.inc({ name: stats.name, kind: 'all' }, stats.fallbacks);
+          for (const { name, fallbacks } of aggregates())
+            this.inc({ name, kind: 'all' }, fallbacks);
         },
       }),
     ];

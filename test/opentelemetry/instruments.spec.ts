@@ -390,7 +390,7 @@ describe('instrumentCircuitBreakers: bad input', () => {
       'a number as target',
       42,
       {},
-      /expected a CircuitBreakerRegistry or an iterable of Breakers, received 42 \(number\)$/,
+      /expected a CircuitBreakerRegistry or an iterable of Breakers and BreakerFamilies, received 42 \(number\)$/,
     ],
     [
       'a list with a stranger',

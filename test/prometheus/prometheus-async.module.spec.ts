@@ -122,7 +122,7 @@ describe('CircuitBreakerPrometheusModule.forRootAsync()', () => {
       [
         'a factory that returns nothing',
         () => undefined,
-        /forRootAsync\(\): the options must be an object \{ registry\?, prefix\?, buckets\? \}, received undefined \(undefined\)/,
+        /forRootAsync\(\): the options must be an object \{ registry\?, prefix\?, buckets\?, maxKeysPerFamily\? \}, received undefined \(undefined\)/,
       ],
       [
         'a factory that resolves to null',
@@ -132,7 +132,7 @@ describe('CircuitBreakerPrometheusModule.forRootAsync()', () => {
       [
         'an unknown option',
         () => ({ prefx: 'x_' }),
-        /forRootAsync\(\): unknown option "prefx" \(expected registry, prefix or buckets\)/,
+        /forRootAsync\(\): unknown option "prefx" \(expected registry, prefix, buckets or maxKeysPerFamily\)/,
       ],
       [
         'a registry that is not a prom-client Registry',

@@ -128,7 +128,8 @@ export const DASHBOARD_SCRIPT = `
 
   function onTransition(event) {
     var data = parse(event);
-    if (!data || typeof data.circuitBreakerName !== 'string') return;
+    // A family's key has no card of its own (a family may hold thousands).
+    if (!data || typeof data.circuitBreakerName !== 'string' || data.family) return;
     var parts = typeof data.stateTransition === 'string' ? data.stateTransition.split('_TO_') : [];
     var manual = MANUAL[data.type];
     var to = parts[1] || (manual && manual[0]);

@@ -25,8 +25,8 @@ export interface FleetOptions {
   readonly rate: number;
   readonly tickMs: number;
   readonly seed: number;
-  /** The stores' commandTimeout, in ms; undefined: the default (500). */
-  readonly commandTimeout: number | undefined;
+  /** The stores' commandTimeout, in ms. */
+  readonly commandTimeout: number;
 }
 
 export class Fleet {
@@ -100,18 +100,11 @@ export class Fleet {
     await this.collect('connected');
   }
 
-  /**
-   * Binds every breaker (see the worker's `bindAll`); resolves with whether every store shares,
-   * how many managed with every breaker bound at once, and the slowest bind at once in ms.
-   */
-  async bind(): Promise<{ shared: boolean; atOnce: number; ms: number }> {
+  /** Binds every breaker; resolves with whether every store shares, and the slowest bind in ms. */
+  async bind(): Promise<{ shared: boolean; ms: number }> {
     this.send({ type: 'bind' });
     const ready = await this.collect('ready');
-    return {
-      shared: ready.every((m) => m.shared),
-      atOnce: ready.filter((m) => m.atOnce).length,
-      ms: Math.max(...ready.map((m) => m.ms)),
-    };
+    return { shared: ready.every((m) => m.shared), ms: Math.max(...ready.map((m) => m.ms)) };
   }
 
   /** Every instance's counters, summed. */

@@ -63,12 +63,8 @@ export type ToInstance =
 
 export type FromInstance =
   | { type: 'connected'; pid: number }
-  /**
-   * All breakers bound; `shared`: the store shares state and has caught up (else it gave up);
-   * `atOnce`: it did so with every breaker bound at once (else only in waves); `ms`: how long the
-   * bind at once took (until caught up, or until the bench gave up on it).
-   */
-  | { type: 'ready'; pid: number; shared: boolean; atOnce: boolean; ms: number }
+  /** All breakers bound, in `ms`; `shared`: the store shares state and has caught up. */
+  | { type: 'ready'; pid: number; shared: boolean; ms: number }
   | { type: 'counters'; pid: number; counters: InstanceCounters }
   | { type: 'latency'; pid: number; result: LatencyResult }
   | { type: 'stormed'; pid: number; opened: Array<number | null> }

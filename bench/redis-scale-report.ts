@@ -3,6 +3,7 @@
  * checked against this run, as markdown (the README's "Cost at scale" table is pasted from it).
  */
 import { type Check, checkLines, formatNs, max, median, min } from './harness.js';
+import type { BindResult } from './redis-scale-bind.js';
 import type { LatencyResult } from './redis-scale-protocol.js';
 import type { CommandCounts, KeyReport, Limits } from './redis-scale-redis.js';
 
@@ -10,13 +11,8 @@ import type { CommandCounts, KeyReport, Limits } from './redis-scale-redis.js';
 export interface Row {
   readonly instances: number;
   readonly breakers: number;
-  /**
-   * Binding every breaker at once: until the slowest instance's store had synced them all, or
-   * until the bench gave up on it (30 s), in ms; and on how many instances it worked (the others
-   * bound again in waves of 250).
-   */
+  /** Binding every breaker (250 at a time): until the slowest instance's store had synced them all, in ms. */
   readonly bindMs: number;
-  readonly boundAtOnce: number;
   /** A store did not share state (or never caught up), even bound in waves: nothing measured. */
   readonly unshared: boolean;
   readonly keys: KeyReport;
@@ -86,11 +82,7 @@ function table(rows: readonly Row[]): string {
     '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const r of rows) {
-    const bind =
-      r.boundAtOnce === r.instances
-        ? `${(r.bindMs / 1_000).toFixed(1)} s`
-        : `${r.instances - r.boundAtOnce} of ${r.instances} not shared after ` +
-          `${(r.bindMs / 1_000).toFixed(0)} s: in waves`;
+    const bind = `${(r.bindMs / 1_000).toFixed(1)} s`;
     const head = `| ${r.instances} | ${int(r.breakers)} | ${bind} | `;
     const ttl = `${r.keys.withoutTtl} of ${int(r.keys.keys)}`;
     const w = r.window;
@@ -143,8 +135,32 @@ function stormLines(s: StormResult): string {
   ].join('\n');
 }
 
-function checks(rows: readonly Row[], storm: StormResult | undefined): Check[] {
+function bindLines(binds: readonly BindResult[]): string {
+  return binds
+    .map(
+      (b) =>
+        `- ${int(b.breakers)} breakers: ` +
+        (b.ms === undefined
+          ? `NOT shared within ${b.guardMs / 1_000} s`
+          : `shared and synced in ${(b.ms / 1_000).toFixed(2)} s`) +
+        `; lost Redis ${b.outages} times meanwhile${b.reason ? ` (${b.reason})` : ''}`,
+    )
+    .join('\n');
+}
+
+function checks(
+  rows: readonly Row[],
+  storm: StormResult | undefined,
+  binds: readonly BindResult[],
+): Check[] {
   const out: Check[] = [];
+  for (const b of binds) {
+    out.push({
+      target: `one store (default options) shares with ${int(b.breakers)} breakers bound at once`,
+      pass: b.ms !== undefined && b.outages === 0,
+      detail: bindLines([b]).slice(2),
+    });
+  }
   for (const r of rows.filter((row) => row.latency !== undefined)) {
     const l = r.latency!;
     out.push({
@@ -153,13 +169,6 @@ function checks(rows: readonly Row[], storm: StormResult | undefined): Check[] {
       detail: `${ratioOf(l)}; ${l.problems === 0 ? 'shared and CLOSED throughout' : `NOT verified: ${l.problems} problems`}`,
     });
   }
-  out.push({
-    target: 'every store shares with all N breakers bound at once (as at a Nest bootstrap)',
-    pass: rows.every((r) => r.boundAtOnce === r.instances),
-    detail: rows
-      .map((r) => `P ${r.instances} N ${r.breakers}: ${r.boundAtOnce} of ${r.instances}`)
-      .join(', '),
-  });
   const ttl = rows.map((r) => r.keys.withoutTtl).concat(storm?.keys ? [storm.keys.withoutTtl] : []);
   out.push({
     target: 'no key of the prefix without a TTL, at every size',
@@ -206,9 +215,13 @@ function checks(rows: readonly Row[], storm: StormResult | undefined): Check[] {
 export function printReport(report: {
   rows: readonly Row[];
   storm: StormResult | undefined;
+  binds: readonly BindResult[];
   header: string;
 }): void {
   console.log(report.header);
+  console.log('');
+  console.log('One store, default options, N breakers bound at once:');
+  console.log(bindLines(report.binds));
   console.log('');
   console.log("Per 1,000 calls (the window's deltas):");
   console.log('');
@@ -220,5 +233,5 @@ export function printReport(report: {
   }
   console.log('');
   console.log('Targets:');
-  console.log(checkLines(checks(report.rows, report.storm)));
+  console.log(checkLines(checks(report.rows, report.storm, report.binds)));
 }

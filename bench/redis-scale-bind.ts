@@ -7,7 +7,7 @@
  */
 import { Breaker } from '../lib/core/index.js';
 import { RedisStore } from '../lib/redis/index.js';
-import { tick } from './harness.js';
+import { sleep } from './harness.js';
 import { breakerName } from './redis-scale-protocol.js';
 
 export interface BindResult {
@@ -38,7 +38,7 @@ export async function bindAtOnce(url: string, n: number, guardMs: number): Promi
   const breakers: Breaker[] = [];
   try {
     const connected = Date.now() + 10_000;
-    while (store.status !== 'shared' && Date.now() < connected) await tick();
+    while (store.status !== 'shared' && Date.now() < connected) await sleep(5);
     const start = performance.now();
     for (let i = 0; i < n; i++) breakers.push(new Breaker({ name: breakerName(i), store }));
     const deadline = Date.now() + guardMs;
@@ -49,7 +49,7 @@ export async function bindAtOnce(url: string, n: number, guardMs: number): Promi
         ms = performance.now() - start;
         break;
       }
-      await tick();
+      await sleep(5);
     }
     return { breakers: n, ms, guardMs, outages, reason };
   } finally {

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { tick } from './harness.js';
+import { sleep } from './harness.js';
 import type {
   FromInstance,
   InstanceCounters,
@@ -91,7 +91,7 @@ export class Fleet {
         return found as Array<Extract<FromInstance, { type: T }>>;
       }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} '${type}'`);
-      await tick();
+      await sleep(5);
     }
   }
 

@@ -21,7 +21,7 @@
  */
 import { Breaker, isCircuitOpenError } from '../lib/core/index.js';
 import { RedisStore } from '../lib/redis/index.js';
-import { type Contender, interleave, tick } from './harness.js';
+import { type Contender, interleave, sleep } from './harness.js';
 import {
   type FromInstance,
   type InstanceCounters,
@@ -43,7 +43,10 @@ const pid = process.pid;
 const store = new RedisStore({
   redis: process.env.REDIS_URL!,
   prefix: process.env.PREFIX!,
-  logger: { warn: () => undefined, log: () => undefined },
+  logger: {
+    warn: (message) => process.stderr.write(`instance ${pid}: ${message}\n`),
+    log: () => undefined,
+  },
   ...(process.env.COMMAND_TIMEOUT ? { commandTimeout: Number(process.env.COMMAND_TIMEOUT) } : {}),
 });
 const breakers: Breaker[] = [];
@@ -86,7 +89,7 @@ async function quiescent(guardMs = 60_000): Promise<boolean> {
       return true;
     }
     if (Date.now() > deadline) return false;
-    await tick();
+    await sleep(5);
   }
 }
 
@@ -97,14 +100,8 @@ function bind(from = 0, to = N): void {
       c.transitions++;
       if (e.to === 'OPEN' && Number.isNaN(openedAt[i]!)) openedAt[i] = stamp();
     });
-    breaker.onStoreStatus((e) => {
-      if (!ready) return;
-      c.storeEvents++;
-      // Once per outage, not once per breaker: why the store gave up on Redis.
-      if (i === 0) {
-        const why = e.error instanceof Error ? `: ${e.error.message}` : '';
-        process.stderr.write(`instance ${pid}: store ${e.status}${why} (${phase})\n`);
-      }
+    breaker.onStoreStatus(() => {
+      if (ready) c.storeEvents++;
     });
     breakers.push(breaker);
   }
@@ -242,9 +239,21 @@ function storm(count: number, at: number): void {
   }, TICK_MS);
 }
 
-const waitShared = setInterval(() => {
-  if (store.status !== 'shared') return;
-  clearInterval(waitShared);
+let connected = false;
+let lastStatus = store.status;
+/** Tells the parent once the store first shares; logs every later change of its status. */
+const statusWatch = setInterval(() => {
+  const status = store.status;
+  if (status !== lastStatus && connected) {
+    const s = store.stats();
+    process.stderr.write(
+      `instance ${pid}: store ${status} (${phase}; ${breakers.length} bound, ` +
+        `${s.inFlight} in flight, ${s.waiting} waiting)\n`,
+    );
+  }
+  lastStatus = status;
+  if (status !== 'shared' || connected) return;
+  connected = true;
   send({ type: 'connected', pid });
 }, 5);
 
@@ -271,9 +280,9 @@ process.on('message', (message: ToInstance) => {
       phase = 'stopping';
       trafficOn = false;
       clearInterval(ticker);
-      clearInterval(waitShared);
       void quiescent(10_000).then(async () => {
         for (const b of breakers) b.dispose();
+        clearInterval(statusWatch);
         await store.close();
         process.disconnect?.();
       });

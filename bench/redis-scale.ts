@@ -27,7 +27,7 @@
  * in this process); measured: from the trip to each instance seeing it (p50/p99/max), against the
  * README's 100 ms; the pub/sub messages per transition; and Redis's limits (redis-scale-redis.ts).
  *
- * Options (environment): SCALE_WINDOW_MS (15000), SCALE_RATE (1000), SCALE_GRID
+ * Options (environment): SCALE_WINDOW_MS (15000), SCALE_RATE (500), SCALE_GRID
  * ("1:1000,2:1000,…"), SCALE_COMMAND_TIMEOUT (the stores' commandTimeout; default theirs, 500).
  * Needs a `redis-server` on the PATH (it starts its own on a free loopback port): INFO deltas from
  * a shared server would count other clients' work.
@@ -50,7 +50,7 @@ import {
 import { type Row, type StormResult, printReport } from './redis-scale-report.js';
 
 const WINDOW_MS = Number(process.env.SCALE_WINDOW_MS ?? 15_000);
-const RATE = Number(process.env.SCALE_RATE ?? 1_000);
+const RATE = Number(process.env.SCALE_RATE ?? 500);
 const WARMUP_MS = 3_000;
 const TICK_MS = 10;
 const STORM = 1_000;

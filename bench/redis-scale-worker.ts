@@ -37,7 +37,9 @@ const RATE = Number(process.env.RATE);
 const TICK_MS = Number(process.env.TICK_MS);
 const draw = random(Number(process.env.SEED));
 const pick = (n: number) => Math.floor(draw() * n);
-const send = (message: FromInstance) => process.send?.(message);
+const send = (message: FromInstance) => {
+  if (process.connected) process.send?.(message);
+};
 const pid = process.pid;
 
 const store = new RedisStore({

@@ -105,7 +105,7 @@ async function measure(instances: number, breakers: number): Promise<Row> {
     const [r1, f1] = await Promise.all([counts(client), fleet.counters()]);
     const seconds = (performance.now() - t0) / 1_000;
     const keys = await keyReport(client, prefix);
-    const latency = instances === 8 ? await fleet.latency(15, 3, 20_000) : undefined;
+    const latency = instances === 8 ? await fleet.latency(10, 2, 20_000) : undefined;
     if (instances === STORM_AT[0] && breakers === STORM_AT[1]) {
       storm = await runStorm(fleet, monitor, breakers);
       storm.keys = await keyReport(client, prefix);
@@ -221,7 +221,14 @@ try {
   }
   for (const [instances, breakers] of GRID) {
     process.stderr.write(`P = ${instances}, N = ${breakers}…\n`);
-    rows.push(await measure(instances, breakers));
+    try {
+      const row = await measure(instances, breakers);
+      rows.push(row);
+      // Each row as soon as it is measured, so that a run cut short still tells something.
+      process.stderr.write(`${JSON.stringify(row)}\n`);
+    } catch (error) {
+      process.stderr.write(`P = ${instances}, N = ${breakers} failed: ${String(error)}\n`);
+    }
   }
 } finally {
   await redis.stop();

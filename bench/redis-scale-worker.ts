@@ -1,8 +1,8 @@
 /**
  * One instance of the cost-at-scale fleet (bench/redis-scale.ts), in its own process: one
- * `RedisStore` (default options: quorum 2, commandTimeout 500 ms, keyTtl a day, staleConfigAfter a
- * minute), and `BREAKERS` breakers named b0, b1… with the default options (consecutive, 5
- * failures, 30 s open), all bound at start, as a Nest app binds its declared breakers at bootstrap.
+ * `RedisStore` (default options: quorum 2, keyTtl a day, staleConfigAfter a minute; commandTimeout
+ * `COMMAND_TIMEOUT`), and `BREAKERS` breakers named b0, b1… with the default options
+ * (consecutive, 5 failures, 30 s open), bound when the parent says so, `WAVE` at a time.
  *
  * Steady traffic: every `TICK_MS` a timer starts the calls owed at `RATE` calls/s since the
  * traffic started (at most 5 ticks' worth at once, so a starved process does not burst), each to a

@@ -3,13 +3,15 @@
  * instances (P) and breakers (N) grow; whether the hot path stays local at every size; a storm of
  * 1,000 trips; and whether every key expires. Separate from `npm run bench`.
  *
- * For each (P, N) of the grid (P = 1, 2, 4, 8 at N = 1,000; N = 100, 1,000, 10,000 at P = 8): a
- * fresh Redis (`FLUSHALL`), P processes (bench/redis-scale-worker.ts) each binding the same N
- * breakers at once to its own `RedisStore` (default options), as a Nest app binds its breakers at
- * bootstrap; a store that has not caught up and shared within 30 s is reported, and its breakers
- * are bound again 250 at a time, so that the rest can still be measured. Then steady traffic
- * (`RATE` calls/s per instance, in bursts every 10 ms, to breakers drawn at random: see the
- * worker), a warm-up, and a measured window (15 s: exactly one round of the stores'
+ * First, one store with its default options, in this process, binds 1,000 and then 10,000
+ * breakers at once (redis-scale-bind.ts): whether, and how soon, it shares.
+ *
+ * Then, for each (P, N) of the grid (P = 1, 2, 4, 8 at N = 1,000; N = 100, 1,000, 10,000 at
+ * P = 8): a fresh Redis (`FLUSHALL`), P processes (bench/redis-scale-worker.ts) each binding the
+ * same N breakers to its own `RedisStore` (default options but commandTimeout, see
+ * COMMAND_TIMEOUT), 250 at a time, each wave once the store has caught up (all at once does not
+ * work at 10,000). Then steady traffic (`RATE` calls/s per instance, in bursts every 10 ms, to
+ * breakers drawn at random: see the worker), a warm-up, and a measured window (15 s: exactly one round of the stores'
  * `staleConfigAfter / 4` TOUCH per instance). Per 1,000 calls: the commands Redis ran (`INFO
  * commandstats` deltas: script calls, those that were TOUCH, every command including those the
  * scripts ran), Redis's CPU (`INFO cpu`, user + system), the instances' CPU; bytes per breaker

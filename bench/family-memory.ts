@@ -6,9 +6,8 @@
  *
  *   npm run bench -- 12
  */
-import { createHook } from 'node:async_hooks';
 import { BreakerFamily } from '../lib/core/index.js';
-import { type CaseResult, formatBytes, gc, tick } from './harness.js';
+import { type CaseResult, formatBytes, gc, tick, watchTimers } from './harness.js';
 
 const KEYS = 100_000;
 const WARM_KEYS = 2_000;
@@ -36,25 +35,16 @@ async function callEach(f: BreakerFamily, keys: number): Promise<void> {
 
 /** Timers alive after making and calling `keys` keys (an async hook sees unref'd ones too). */
 async function timersLeft(keys: number): Promise<number> {
-  const live = new Set<number>();
-  const hook = createHook({
-    init(id, type) {
-      if (type === 'Timeout') live.add(id);
-    },
-    destroy(id) {
-      live.delete(id);
-    },
-  });
-  hook.enable();
+  const timers = watchTimers();
   const f = family(keys);
   try {
     fill(f, keys);
     await callEach(f, keys);
     await tick();
     await tick();
-    return live.size;
+    return timers.live.size;
   } finally {
-    hook.disable();
+    timers.stop();
     f.dispose();
   }
 }

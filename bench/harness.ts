@@ -4,6 +4,7 @@
  * throughput figure is the median of many rounds, and every ratio is computed inside one round (raw
  * and the libraries measured back to back) before taking the median.
  */
+import { createHook } from 'node:async_hooks';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 /** `global.gc`, which `npm run bench` exposes with `node --expose-gc`. */
@@ -253,4 +254,19 @@ export function checkLines(checks: readonly Check[]): string {
       return `- ${verdict} ${c.target}: ${c.detail}`;
     })
     .join('\n');
+}
+
+/** The ids of the timers made from now on and still alive (an async hook sees unref'd ones too), until `stop()`. */
+export function watchTimers(): { readonly live: ReadonlySet<number>; stop(): void } {
+  const live = new Set<number>();
+  const hook = createHook({
+    init(id, type) {
+      if (type === 'Timeout') live.add(id);
+    },
+    destroy(id) {
+      live.delete(id);
+    },
+  });
+  hook.enable();
+  return { live, stop: () => hook.disable() };
 }

@@ -7,11 +7,19 @@
  * ones included: `process.getActiveResourcesInfo()` does not list those), in a separate pass so the
  * hook's bookkeeping does not weigh on the heap figure.
  */
-import { createHook } from 'node:async_hooks';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type CircuitBreaker from 'opossum';
 import type { Breaker } from '../lib/core/index.js';
-import { type CaseResult, type Row, formatBytes, gc, sleep, subjectName, tick } from './harness.js';
+import {
+  type CaseResult,
+  type Row,
+  formatBytes,
+  gc,
+  sleep,
+  subjectName,
+  tick,
+  watchTimers,
+} from './harness.js';
 import {
   COCKATIEL_KINDS,
   OPOSSUM_KINDS,
@@ -89,24 +97,15 @@ function releaseAll(kind: Kind, made: unknown[]): void {
 }
 
 async function timersPerBreaker(kind: Kind): Promise<number> {
-  const live = new Set<number>();
-  const hook = createHook({
-    init(id, type) {
-      if (type === 'Timeout') live.add(id);
-    },
-    destroy(id) {
-      live.delete(id);
-    },
-  });
-  hook.enable();
+  const timers = watchTimers();
   const made = makeMany(kind, TIMER_PASS);
   try {
     await callEach(kind, made);
     await tick();
     await tick();
-    return live.size / TIMER_PASS;
+    return timers.live.size / TIMER_PASS;
   } finally {
-    hook.disable();
+    timers.stop();
     releaseAll(kind, made);
   }
 }
